@@ -1,0 +1,102 @@
+# Smart Region Ostfriesland — one-machine setup (Debian 12, as root).
+#
+#   make run    install everything, start the default instance (CKAN on http://127.0.0.1:5000/)
+#   make test   install everything, start the test instance, run the test suite against it
+#
+# Every target is safe to repeat: system packages are installed only when missing, third-party
+# Python requirements only when requirements/*.txt change, the project's own packages only when
+# their sources change, and `smartregion up` leaves running services alone.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Debian's interpreter (3.11), on purpose not whatever `python3` is first on PATH (pyenv etc.).
+SYSTEM_PYTHON ?= /usr/bin/python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+SMARTREGION := $(VENV)/bin/smartregion
+
+REQUIREMENTS := requirements/platform.txt requirements/dev.txt
+STAMP_REQS := $(VENV)/.stamp-requirements
+
+# The project's own packages: the operator CLI plus every CKAN extension with a pyproject.toml.
+# Installed NON-editable: CKAN's `ckanext` is a legacy pkg_resources namespace package, and
+# editable installs of ckanext-* distributions break its import. pip reinstalls a local
+# directory even at an unchanged version, so a stamp per package is all that is needed; its
+# stale build/ goes first, or setuptools would ship modules deleted from the sources.
+PROJECT_PKGS := cli $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
+pkg_stamp = $(VENV)/.stamp-pkg-$(notdir $(1))
+pkg_sources = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' \
+	-not -path '*/build/*' -not -path '*/.pytest_cache/*' -not -name '*.pyc' 2>/dev/null)
+PROJECT_STAMPS := $(foreach p,$(PROJECT_PKGS),$(call pkg_stamp,$(p)))
+
+.PHONY: help install run stop status test lint bench clean system-packages
+
+help:
+	@echo "make run      install and start the platform (default instance)"
+	@echo "make test     install, start the test instance, run the tests"
+	@echo "make stop     stop every service the project started (both instances)"
+	@echo "make status   show the state of the default instance"
+	@echo "make lint     ruff check"
+	@echo "make bench    search benchmark (bench/)"
+	@echo "make clean    remove the virtualenv and build leftovers (keeps data)"
+
+install: system-packages $(STAMP_REQS) $(PROJECT_STAMPS)
+
+# Cheap (dpkg-query only) when everything is there, so it runs on every install: a package
+# removed since the last run comes back.
+system-packages:
+	cli/scripts/install-system-packages.sh
+
+$(PY): | system-packages
+	$(SYSTEM_PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+
+$(STAMP_REQS): $(REQUIREMENTS) | $(PY)
+	$(PIP) install --upgrade pip setuptools wheel
+	$(PIP) install $(foreach r,$(REQUIREMENTS),-r $(r))
+	touch $@
+
+define project_pkg_rule
+$(call pkg_stamp,$(1)): $(call pkg_sources,$(1)) $(STAMP_REQS)
+	rm -rf $(1)/build
+	$(PIP) install --quiet ./$(1)
+	touch $$@
+endef
+$(foreach p,$(PROJECT_PKGS),$(eval $(call project_pkg_rule,$(p))))
+
+run: install
+	$(SMARTREGION) up
+
+# Must work when nothing runs and even when the virtualenv is gone (then there is nothing of
+# ours that `smartregion` could find either, except services started by an earlier venv:
+# the fallback stops them through their pidfiles).
+stop:
+	@if [ -x $(SMARTREGION) ]; then \
+		$(SMARTREGION) down --all; \
+	else \
+		cli/scripts/stop-without-venv.sh; \
+	fi
+
+status:
+	@if [ -x $(SMARTREGION) ]; then $(SMARTREGION) status; \
+	else echo "Not installed yet: run 'make run'."; fi
+
+test: install lint
+	$(SMARTREGION) up --instance test
+	SMARTREGION_INSTANCE=test $(VENV)/bin/pytest
+
+lint: $(STAMP_REQS)
+	$(VENV)/bin/ruff check .
+
+# Own instance (ports 35xxx), filled once with 10,000 datasets; results in bench/results/.
+bench: install
+	$(SMARTREGION) up --instance bench --no-sample
+	$(PY) -m bench.search
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build cli/build ckan-extensions/*/build
+	find . -name '__pycache__' -type d -prune -exec rm -rf {} + 2>/dev/null || true
+	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} + 2>/dev/null || true

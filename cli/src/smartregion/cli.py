@@ -1,0 +1,154 @@
+"""``smartregion``: the operator's command line (up, down, status, env).
+
+Messages are German first, then English, because the platform's operators are the region's
+administrations and its developers are not all German speakers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from smartregion.process import PlatformError
+from smartregion.settings import INSTANCES, InstanceName, PlatformSettings
+from smartregion.stack import Stack, UpResult
+
+
+def _settings(instance: InstanceName | None) -> PlatformSettings:
+    return PlatformSettings() if instance is None else PlatformSettings(instance=instance)
+
+
+def _print_summary(settings: PlatformSettings, result: UpResult) -> None:
+    url = settings.ckan_url
+    lines = [
+        "",
+        f"Smart Region Ostfriesland läuft / is running (Instanz / instance: {settings.instance})",
+        "",
+        f"  Katalog / catalogue:      {url}/",
+        f"  Datensätze / datasets:    {url}/dataset",
+        f"  API:                      {url}/api/3/action/package_search",
+        f"  DCAT (Turtle):            {url}/catalog.ttl",
+        "  Anmeldung / login:        admin",
+    ]
+    if result.admin_password:
+        lines += [
+            "",
+            f"  Passwort des Administrators (wird nur jetzt angezeigt): {result.admin_password}",
+            "  Admin password (shown only now, not stored; reset with "
+            f"`ckan -c {settings.ckan_ini} user setpass admin`)",
+        ]
+    status_cmd = "smartregion status" + (" --instance test" if settings.instance == "test" else "")
+    lines += [
+        "",
+        f"  API-Token für Werkzeuge / API token for tools: {settings.api_token_file}",
+        f"  Logs:                     {settings.log_dir}/",
+        f"  Daten / data:             {settings.data}/",
+        "",
+        f"  Status: {status_cmd}",
+        "  Stoppen / stop: make stop  (smartregion down --all)",
+    ]
+    if result.sample_report is not None:
+        lines.insert(2, "  " + result.sample_report.summary())
+    print("\n".join(lines))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = _settings(args.instance)
+    print(f"smartregion up (Instanz / instance: {settings.instance}, data: {settings.data})")
+    result = Stack(settings).up(load_sample=not args.no_sample)
+    _print_summary(settings, result)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    instances: Sequence[InstanceName | None] = INSTANCES if args.all else [args.instance]
+    for instance in instances:
+        settings = _settings(instance)
+        stopped = Stack(settings).down()
+        what = ", ".join(stopped) if stopped else "nichts lief / nothing was running"
+        print(f"smartregion down ({settings.instance}): {what}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args.instance)
+    states = Stack(settings).states()
+    print(f"Instanz / instance: {settings.instance}   Daten / data: {settings.data}")
+    for st in states:
+        label = "running" if st.running else (st.detail or "stopped")
+        pid = str(st.pid) if st.pid else "-"
+        print(f"  {st.name:<11} {label:<14} pid {pid:<8} {settings.host}:{st.port}")
+    if all(st.running for st in states):
+        print(f"  Katalog / catalogue: {settings.ckan_url}/")
+        return 0
+    return 3
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """``export CKAN_INI=...`` so that CKAN's own ``ckan`` command works on the instance.
+
+    Deliberately no SMARTREGION_* ports: exported into a shell they would pin every later
+    ``smartregion up --instance test`` to this instance's ports.
+    """
+    settings = _settings(args.instance)
+    print(f"export CKAN_INI={shlex.quote(str(settings.ckan_ini))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartregion",
+        description="Smart Region Ostfriesland: Dienste einer Instanz starten, stoppen, prüfen / "
+        "start, stop and check the services of an instance.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_instance(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--instance",
+            choices=INSTANCES,
+            default=None,
+            help="default (make run) or test (make test); "
+            "if omitted: $SMARTREGION_INSTANCE, else default",
+        )
+
+    up = sub.add_parser("up", help="start everything that is not running yet (idempotent)")
+    add_instance(up)
+    up.add_argument("--no-sample", action="store_true", help="do not load the sample catalogue")
+    up.set_defaults(func=cmd_up)
+
+    down = sub.add_parser("down", help="stop the services of an instance")
+    add_instance(down)
+    down.add_argument("--all", action="store_true", help="stop both instances")
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", help="show services; exit 0 only if all run")
+    add_instance(status)
+    status.set_defaults(func=cmd_status)
+
+    env = sub.add_parser("env", help="print `export CKAN_INI=...` for CKAN's own ckan command")
+    add_instance(env)
+    env.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PlatformError as exc:
+        print(f"smartregion: Fehler / error: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        print(f"smartregion: ungültige Einstellung / invalid setting:\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
