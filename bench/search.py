@@ -6,7 +6,8 @@ to 10,000 datasets once, then measures in one run:
 * ``package_search`` over HTTP (what API users and the web UI get), with and without
   four facets, and the raw SQL statements the backend runs for the same request
   (executed directly on PostgreSQL: the floor);
-* dataset-create throughput through the Action API (sequential and 4 clients).
+* dataset-create throughput through the Action API (sequential and 4 clients), next to
+  the index upsert alone (the search index's share of a create).
 
 Results are written as JSON to ``bench/results/search-<timestamp>.json``.
 """
@@ -29,9 +30,15 @@ from sqlalchemy import create_engine, text
 
 from bench.datasets import ORGANISATIONS, dataset
 from bench.stats import measure
-from ckanext.pgsearch.connection import FETCH_DOCS_SQL, BackendSettings, PostgresSearchConnection
+from ckanext.pgsearch.connection import (
+    FETCH_DOCS_SQL,
+    UPSERT_SQL,
+    BackendSettings,
+    PostgresSearchConnection,
+)
+from ckanext.pgsearch.documents import row_from_document
 from smartregion import credentials
-from smartregion.settings import PlatformSettings, settings_for
+from smartregion.settings import PlatformSettings
 
 FACETS = ["organization", "res_format", "tags", "license_id"]
 TARGET_P95_MS = 100.0
@@ -107,6 +114,40 @@ def create_throughput(settings: PlatformSettings, token: str, count: int) -> dic
         for number in numbers:
             api.call("dataset_purge", {"id": f"bench-{number:05d}"})
     return results
+
+
+def index_write_floor(settings: PlatformSettings, count: int) -> dict[str, Any]:
+    """The SQL floor of a dataset create: upserting its index row, one transaction each."""
+    engine = create_engine(_dsn(settings), pool_size=1)
+    backend = PostgresSearchConnection(engine, BackendSettings())
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT doc, data_dict, validated_data_dict FROM pgsearch_index "
+                "ORDER BY index_id LIMIT :n"
+            ),
+            {"n": count},
+        ).all()
+    params = [
+        backend.row_params(
+            row_from_document(
+                {**doc, "data_dict": data, "validated_data_dict": validated},
+                spatial_field="spatial_geom",
+            )
+        )
+        for doc, data, validated in rows
+    ]
+    started = time.perf_counter()
+    for values in params:
+        with engine.begin() as connection:
+            connection.execute(text(UPSERT_SQL), values)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return {
+        "rows": len(params),
+        "seconds": round(elapsed, 3),
+        "rows_per_second": round(len(params) / elapsed, 1),
+    }
 
 
 def search_latency(settings: PlatformSettings, runs: int) -> dict[str, Any]:
@@ -205,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--create-count", type=int, default=100)
     args = parser.parse_args(argv)
 
-    settings = settings_for("bench")
+    settings = PlatformSettings(instance="bench")
     token = credentials.read_token(settings.api_token_file)
     report: dict[str, Any] = {
         "benchmark": "ckan-package-search",
@@ -213,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         "fill": fill(settings, token, args.datasets),
     }
     report["create_throughput"] = create_throughput(settings, token, args.create_count)
+    report["create_throughput"]["index_upsert_floor"] = index_write_floor(
+        settings, args.create_count
+    )
     report["search_latency"] = search_latency(settings, args.runs)
     report["targets"] = verdict(report["search_latency"])
 

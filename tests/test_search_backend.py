@@ -431,3 +431,35 @@ def test_search_error_on_broken_filter_is_reported_not_500(ckan_url: str) -> Non
     )
     assert response.status_code == 400
     assert "not a date" in response.json()["error"]["message"]
+
+
+def test_issue_example_query_string_with_facets(
+    ckan_url: str, org: str, datasets: dict[str, Any]
+) -> None:
+    """The literal GET request of the issue: q with an umlaut, facet.field as a JSON list."""
+    response = httpx.get(
+        f"{ckan_url}/api/3/action/package_search"
+        f'?q=pegelstände&fq=organization:{org}&facet.field=["organization","res_format"]'
+    )
+    result = response.json()["result"]
+    assert [d["name"] for d in result["results"]] == [datasets["pegel"]["name"]]
+    pegel = next(s for s in DATASETS if s["slug"] == "pegel")
+    assert result["facets"] == {
+        "organization": {org: 1},
+        "res_format": dict.fromkeys(set(pegel["formats"]), 1),
+    }
+
+
+def test_dcat_catalogue_filters_by_modified_since(
+    ckan_url: str, org: str, datasets: dict[str, Any]
+) -> None:
+    def catalogue(modified_since: str) -> str:
+        response = httpx.get(
+            f"{ckan_url}/catalog.ttl",
+            params={"modified_since": modified_since, "fq": f"organization:{org}"},
+        )
+        assert response.status_code == 200
+        return response.text
+
+    assert datasets["luft"]["title"] in catalogue("2000-01-01T00:00:00")
+    assert datasets["luft"]["title"] not in catalogue("2999-01-01T00:00:00")

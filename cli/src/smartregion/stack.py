@@ -80,6 +80,11 @@ class Stack:
         self.ckan_config.index_missing_datasets()
         result.admin_password = ckan_admin.ensure_sysadmin(self.ckan_config)
         result.token_created = ckan_admin.ensure_api_token(self.ckan_config)
+        if self.ckan.code_is_stale():
+            # A full restart rather than a graceful reload: no request may still reach a
+            # worker with the old code once `up` returns.
+            log("  ckan: Programmcode aktualisiert, starte neu / code updated, restarting")
+            self.ckan.stop()
         reload = config_changed and self.ckan.pid() is not None
         if reload:
             log("  ckan: ckan.ini geändert, lade neu / ckan.ini changed, reloading workers")
