@@ -18,37 +18,29 @@ import httpx
 
 from smartregion.process import (
     PlatformError,
-    ServiceState,
     ensure_dir,
     ensure_port_free,
     process_matches,
-    read_pid,
     run,
     tail,
     terminate,
     wait_until,
 )
+from smartregion.services import PidfileService
 from smartregion.settings import PORT_ENV_VARS, PlatformSettings
 
 WSGI_APP = "smartregion.ckan_wsgi:create_app()"
 STATUS_PATH = "/api/3/action/status_show"
 
 
-class CkanService:
+class CkanService(PidfileService):
     name = "ckan"
+    process_marker = "smartregion.ckan_wsgi"
 
     def __init__(self, settings: PlatformSettings) -> None:
-        self.s = settings
-        self.port = settings.port("ckan_port")
-        self.pidfile = settings.ckan_pidfile
+        super().__init__(settings, "ckan_port", settings.ckan_pidfile)
         self.error_log = settings.log_dir / "ckan.log"
         self.access_log = settings.log_dir / "ckan-access.log"
-
-    def pid(self) -> int | None:
-        pid = read_pid(self.pidfile)
-        if pid is not None and process_matches(pid, "smartregion.ckan_wsgi"):
-            return pid
-        return None
 
     def answers(self, timeout: float = 5.0) -> bool:
         try:
@@ -58,12 +50,6 @@ class CkanService:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
-
-    def state(self) -> ServiceState:
-        pid = self.pid()
-        running = pid is not None and self.answers()
-        detail = "" if running else ("not answering" if pid else "stopped")
-        return ServiceState(self.name, running, pid, self.port, detail)
 
     def ensure_running(self, reload: bool = False) -> bool:
         """Start gunicorn unless ours runs; return True if started now.

@@ -12,40 +12,35 @@ from __future__ import annotations
 from smartregion import credentials
 from smartregion.process import (
     PlatformError,
-    ServiceState,
     ensure_dir,
     ensure_file,
     ensure_port_free,
-    process_matches,
-    read_pid,
     run,
     tail,
 )
+from smartregion.services import PidfileService
 from smartregion.settings import PORT_ENV_VARS, PlatformSettings
 
 PG_USER = "postgres"
 CONF_NAME = "smartregion.conf"
 
 
-class PostgresCluster:
+class PostgresCluster(PidfileService):
     """Create, start, stop and provision the cluster of one instance."""
 
     name = "postgresql"
+    process_marker = "postgres"
+    unresponsive_detail = "starting or hung"
 
     def __init__(self, settings: PlatformSettings) -> None:
-        self.s = settings
-        self.port = settings.port("pg_port")
+        super().__init__(settings, "pg_port", settings.pg_data_dir / "postmaster.pid")
         self.pgdata = settings.pg_data_dir
         self.log_file = settings.log_dir / "postgresql.log"
 
     # state --------------------------------------------------------------------------------
 
-    def pid(self) -> int | None:
-        """Postmaster pid from ``postmaster.pid`` if that process is a live postgres."""
-        pid = read_pid(self.pgdata / "postmaster.pid")
-        if pid is not None and process_matches(pid, "postgres"):
-            return pid
-        return None
+    def answers(self) -> bool:
+        return self.ready()
 
     def ready(self) -> bool:
         """Accepting connections on the TCP port (what CKAN uses)."""
@@ -54,12 +49,6 @@ class PostgresCluster:
             check=False,
         )
         return result.returncode == 0
-
-    def state(self) -> ServiceState:
-        pid = self.pid()
-        running = pid is not None and self.ready()
-        detail = "" if running else ("starting or hung" if pid else "stopped")
-        return ServiceState(self.name, running, pid, self.port, detail)
 
     # lifecycle ----------------------------------------------------------------------------
 

@@ -161,18 +161,8 @@ class _Parser:
         return occur, self._primary(field)
 
     def _primary(self, field: str | None) -> Node:
-        char = self._peek()
-        if char == "(":
-            self.pos += 1
-            node = self._or_expression(field)
-            self._expect(")")
-            return self._suffixes(node)
-        if char == '"':
-            return self._suffixes(Term(field, self._phrase(), phrase=True))
-        if char in ("[", "{"):
-            if field is None:
-                self._fail("a range needs a field name")
-            return self._suffixes(self._range(field))
+        if self._peek() in ("(", '"', "[", "{"):
+            return self._value(field)
         start = self.pos
         word, wildcard = self._word()
         if not word:
@@ -185,25 +175,31 @@ class _Parser:
     def _field_value(self, name: str, start: int) -> Node:
         if name in ("_query_", "_val_"):
             self._fail("magic fields are not supported")
-        char = self._peek()
         if name == "*":
             word, _ = self._word()
             if word != "*":
                 self._fail("only '*:*' may use '*' as a field name", start)
             return MatchAll()
+        return self._value(name)
+
+    def _value(self, field: str | None) -> Node:
+        """A group, phrase, range or word, scoped to ``field`` (None = default field)."""
+        char = self._peek()
         if char == "(":
             self.pos += 1
-            node = self._or_expression(name)
+            node = self._or_expression(field)
             self._expect(")")
             return self._suffixes(node)
         if char == '"':
-            return self._suffixes(Term(name, self._phrase(), phrase=True))
+            return self._suffixes(Term(field, self._phrase(), phrase=True))
         if char in ("[", "{"):
-            return self._suffixes(self._range(name))
+            if field is None:
+                self._fail("a range needs a field name")
+            return self._suffixes(self._range(field))
         word, wildcard = self._word()
         if not word:
-            self._fail(f"missing value after '{name}:'")
-        return self._suffixes(self._term(name, word, wildcard))
+            self._fail(f"missing value after '{field}:'")
+        return self._suffixes(self._term(field, word, wildcard))
 
     @staticmethod
     def _term(field: str | None, word: str, wildcard: bool) -> Node:
