@@ -463,3 +463,26 @@ def test_dcat_catalogue_filters_by_modified_since(
 
     assert datasets["luft"]["title"] in catalogue("2000-01-01T00:00:00")
     assert datasets["luft"]["title"] not in catalogue("2999-01-01T00:00:00")
+
+
+def test_unencoded_umlauts_in_the_url_are_accepted(
+    platform_settings: PlatformSettings, org: str, datasets: dict[str, Any]
+) -> None:
+    """What `curl '…?q=pegelstände&facet.field=["organization"]'` sends: raw UTF-8 bytes."""
+    import socket
+
+    target = (
+        f"/api/3/action/package_search?q=pegelstände&fq=organization:{org}"
+        '&facet.field=["organization"]'
+    )
+    request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(
+        (platform_settings.host, platform_settings.port("ckan_port"))
+    ) as s:
+        s.sendall(request)
+        response = b""
+        while chunk := s.recv(65536):
+            response += chunk
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    assert datasets["pegel"]["name"].encode() in body

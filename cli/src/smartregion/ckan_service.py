@@ -76,7 +76,7 @@ class CkanService(PidfileService):
                 "--timeout", "120",
                 "--daemon",
                 "--pid", self.pidfile,
-                # Recent gunicorn (27 here) opens a control socket, by default one per $HOME:
+                # Recent gunicorn (26+) opens a control socket, by default one per $HOME:
                 # the default and test instances would fight over it.
                 "--control-socket", self.s.run_dir / "ckan-gunicorn.ctl",
                 "--chdir", self.s.ckan_dir,
@@ -148,12 +148,15 @@ class CkanService(PidfileService):
 
 
 def installed_project_code_mtime() -> float:
-    """Newest file time of the packages installed from local folders (the project's own).
+    """Newest time the virtualenv's code changed.
 
-    pip records a ``direct_url.json`` with a ``file://`` URL for packages installed from a
-    directory; third-party packages from PyPI have none.
+    That is the newest file of the packages installed from local folders (the project's own:
+    pip records a ``direct_url.json`` with a ``file://`` URL for them), or the last install,
+    upgrade or removal of any package (each adds or removes a ``*.dist-info`` entry, which
+    changes the time of the site-packages directory itself).
     """
-    newest = 0.0
+    site_packages = Path(importlib.metadata.distribution("ckan").locate_file(""))
+    newest = os.stat(site_packages).st_mtime
     for dist in importlib.metadata.distributions():
         direct_url = dist.read_text("direct_url.json") or ""
         if '"file://' not in direct_url:
