@@ -21,12 +21,13 @@ SMARTREGION := $(VENV)/bin/smartregion
 REQUIREMENTS := requirements/platform.txt requirements/dev.txt
 STAMP_REQS := $(VENV)/.stamp-requirements
 
-# The project's own packages: the operator CLI plus every CKAN extension with a pyproject.toml.
+# The project's own packages: the shared vocabulary (schemas/, which every other package
+# depends on, so it goes first), the operator CLI and every CKAN extension with a pyproject.toml.
 # Installed NON-editable: CKAN's `ckanext` is a legacy pkg_resources namespace package, and
 # editable installs of ckanext-* distributions break its import. pip reinstalls a local
 # directory even at an unchanged version, so a stamp per package is all that is needed; its
 # stale build/ goes first, or setuptools would ship modules deleted from the sources.
-PROJECT_PKGS := cli $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
+PROJECT_PKGS := schemas cli $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
 pkg_stamp = $(VENV)/.stamp-pkg-$(notdir $(1))
 pkg_sources = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' \
 	-not -path '*/build/*' -not -path '*/.pytest_cache/*' -not -name '*.pyc' 2>/dev/null)
@@ -59,8 +60,10 @@ $(STAMP_REQS): $(REQUIREMENTS) | $(PY)
 	$(PIP) install $(foreach r,$(REQUIREMENTS),-r $(r))
 	touch $@
 
+# Every package but schemas/ needs smartregion-schemas installed first (pip must not look for
+# it on PyPI), and is reinstalled when it changes.
 define project_pkg_rule
-$(call pkg_stamp,$(1)): $(call pkg_sources,$(1)) $(STAMP_REQS)
+$(call pkg_stamp,$(1)): $(call pkg_sources,$(1)) $(STAMP_REQS) $(if $(filter-out schemas,$(1)),$(call pkg_stamp,schemas))
 	rm -rf $(1)/build
 	$(PIP) install --quiet ./$(1)
 	touch $$@
@@ -97,6 +100,6 @@ bench: install
 	$(PY) -m bench.search
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build cli/build ckan-extensions/*/build
+	rm -rf $(VENV) .pytest_cache .ruff_cache build cli/build schemas/build ckan-extensions/*/build
 	find . -name '__pycache__' -type d -prune -exec rm -rf {} + 2>/dev/null || true
 	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} + 2>/dev/null || true

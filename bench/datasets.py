@@ -56,8 +56,11 @@ TAGS = (
     "echtzeit",
     "statistik",
 )
-FORMATS = ("CSV", "JSON", "GeoJSON", "WMS", "XLSX", "PDF")
-LICENSES = ("cc-by", "cc-zero", "odc-by", "cc-by-sa", "other-open")
+FORMATS = ("CSV", "JSON", "GEOJSON", "WMS_SRVC", "XLSX", "PDF")
+LICENSES = tuple(
+    "http://dcat-ap.de/def/licenses/" + code
+    for code in ("dl-by-de/2.0", "dl-zero-de/2.0", "cc-by/4.0", "cc-zero", "odbl")
+)
 
 
 def dataset(number: int, rng: random.Random) -> dict:
@@ -84,5 +87,5 @@ def dataset(number: int, rng: random.Random) -> dict:
             {"url": f"https://daten.example.invalid/{number}/{i}", "format": fmt, "name": fmt}
             for i, fmt in enumerate(rng.sample(FORMATS, 2))
         ],
-        "extras": [{"key": "spatial", "value": json.dumps(extent)}],
+        "spatial": json.dumps(extent),
     }

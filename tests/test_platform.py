@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -18,6 +19,7 @@ import psycopg2
 import pytest
 import redis
 from ckanapi import NotAuthorized, NotFound, RemoteCKAN
+from smartregion_schemas import catalogue
 
 from smartregion import sample
 from smartregion.settings import DEFAULT_PORTS, PlatformSettings
@@ -154,15 +156,38 @@ def test_web_page_answers(ckan_url: str, path: str) -> None:
     assert response.status_code == 200, response.text[:500]
 
 
+def _field(shown: dict[str, Any], key: str) -> Any:
+    """A dataset field: top-level (scheming schema active) or from extras (without it)."""
+    if key in shown:
+        return shown[key]
+    return next((e["value"] for e in shown.get("extras", []) if e["key"] == key), None)
+
+
 def test_sample_catalogue_is_loaded(ckan_anonymous: RemoteCKAN) -> None:
-    orgs = set(ckan_anonymous.action.organization_list())
-    assert orgs >= SAMPLE_ORGS
+    # Organisations and theme groups come from schemas/ (smartregion catalogue init).
+    assert {p.name for p in catalogue.partners()} == SAMPLE_ORGS
+    assert set(ckan_anonymous.action.organization_list()) >= SAMPLE_ORGS
+    theme_groups = {t.name for t in catalogue.themes()}
+    assert len(theme_groups) == 8
+    assert set(ckan_anonymous.action.group_list()) >= theme_groups
+
     bundled = sample.load_bundled()
-    assert {o.name for o in bundled.organizations} == SAMPLE_ORGS
+    assert len(bundled.datasets) >= 12
+    assert {d.owner_org for d in bundled.datasets} == SAMPLE_ORGS  # every partner has data
+    assert {g for d in bundled.datasets for g in d.groups} == theme_groups  # every theme too
     for dataset in bundled.datasets:
         shown = ckan_anonymous.action.package_show(id=dataset.name)
         assert shown["organization"]["name"] == dataset.owner_org
-        assert any(extra["key"] == "spatial" for extra in shown["extras"])
+        assert _field(shown, "spatial"), dataset.name
+
+    # A dataset first shipped with the DCAT-AP.de sample (older instances keep older copies
+    # of the other names: the loader never overwrites).
+    leerort = ckan_anonymous.action.package_show(id="pegelstand-leerort")
+    assert {g["name"] for g in leerort["groups"]} == {"mobilitaet", "klima-energie"}
+    assert leerort["license_id"] == "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"
+    assert "districtKey/03457" in str(_field(leerort, "political_geocoding_uri"))
+    assert "data-theme/TRAN" in str(_field(leerort, "theme"))
+    assert [r["format"] for r in leerort["resources"]] == ["JSON"]
 
 
 def test_anonymous_cannot_write(ckan_anonymous: RemoteCKAN) -> None:
@@ -183,6 +208,7 @@ def test_admin_token_can_create_and_purge_a_dataset(
             owner_org=org_name,
             private=False,
             notes="Angelegt von tests/test_platform.py und gleich wieder gelöscht.",
+            tags=[{"name": "Test"}],
             resources=[
                 {"name": "Messwerte", "url": "https://example.org/werte.csv", "format": "CSV"}
             ],

@@ -35,7 +35,7 @@ DATASETS: list[dict[str, Any]] = [
         "notes": "Wasserstand der Ems in Zentimetern, alle 10 Minuten.",
         "tags": ["wasser", "tide", "echtzeit"],
         "formats": ["CSV", "CSV", "JSON"],
-        "license_id": "cc-by",
+        "license_id": "http://dcat-ap.de/def/licenses/cc-by/4.0",
         "spatial": EMDEN_EXTENT,
     },
     {
@@ -44,15 +44,15 @@ DATASETS: list[dict[str, Any]] = [
         "notes": "Feinstaub PM10 und Stickstoffdioxid der Messstation Ostfriesland.",
         "tags": ["umwelt", "echtzeit"],
         "formats": ["JSON"],
-        "license_id": "cc-zero",
+        "license_id": "http://dcat-ap.de/def/licenses/cc-zero",
     },
     {
         "slug": "lade",
         "title": "Ladesäulen im Landkreis Leer",
         "notes": "Öffentliche Ladepunkte für Elektrofahrzeuge.",
         "tags": ["energie", "verkehr"],
-        "formats": ["GeoJSON", "CSV"],
-        "license_id": "cc-by",
+        "formats": ["GEOJSON", "CSV"],
+        "license_id": "http://dcat-ap.de/def/licenses/cc-by/4.0",
     },
     {
         "slug": "haushalt",
@@ -60,7 +60,7 @@ DATASETS: list[dict[str, Any]] = [
         "notes": "Der Haushalt des Landkreises als Tabelle.",
         "tags": ["haushalt"],
         "formats": ["XLSX"],
-        "license_id": "odc-by",
+        "license_id": "http://dcat-ap.de/def/licenses/dl-zero-de/2.0",
     },
 ]
 
@@ -113,7 +113,7 @@ def _payload(spec: dict[str, Any], org: str, **overrides: Any) -> dict[str, Any]
         ],
     }
     if "spatial" in spec:
-        payload["extras"] = [{"key": "spatial", "value": json.dumps(spec["spatial"])}]
+        payload["spatial"] = json.dumps(spec["spatial"])
     payload.update(overrides)
     return payload
 
@@ -218,7 +218,7 @@ def test_fielded_terms_and_negation(
 
     assert names_for("tags:echtzeit") == slugs("pegel", "luft")
     assert names_for("tags:echtzeit -tags:tide") == slugs("luft")
-    assert names_for("res_format:GeoJSON") == slugs("lade")
+    assert names_for("res_format:GEOJSON") == slugs("lade")
     assert names_for("notes:Feinstaub") == slugs("luft")
     assert names_for("title:pegelstände OR tags:haushalt") == slugs("pegel", "haushalt")
     assert names_for(f'name:"{datasets["lade"]["name"]}"') == slugs("lade")
@@ -256,8 +256,9 @@ def test_fq_filters_combine_with_q(ckan_anonymous: RemoteCKAN, org: str) -> None
     with_csv = {s["slug"] for s in DATASETS if "CSV" in s["formats"]}
     result = _search(ckan_anonymous, org, fq="+res_format:CSV", rows=100)
     assert result["count"] == len(with_csv)
-    cc_by_csv = [s for s in DATASETS if "CSV" in s["formats"] and s["license_id"] == "cc-by"]
-    result = _search(ckan_anonymous, org, fq="+res_format:CSV +license_id:cc-by", q="*:*")
+    cc_by = "http://dcat-ap.de/def/licenses/cc-by/4.0"
+    cc_by_csv = [s for s in DATASETS if "CSV" in s["formats"] and s["license_id"] == cc_by]
+    result = _search(ckan_anonymous, org, fq=f'+res_format:CSV +license_id:"{cc_by}"', q="*:*")
     assert result["count"] == len(cc_by_csv)
 
 

@@ -13,14 +13,39 @@ from pathlib import Path
 from typing import ClassVar
 
 from smartregion import credentials
+from smartregion.catalogue_init import write_license_file
 from smartregion.process import PlatformError, ensure_dir, run
 from smartregion.settings import PlatformSettings
 
 SITE_TITLE = "Smart Region Ostfriesland – Offene Daten"
 
 # pgsearch must come first: it replaces Solr as CKAN's search backend, and the spatial and
-# DCAT plugins query datasets through it.
-DEFAULT_PLUGINS = "pgsearch dcat spatial_metadata spatial_query"
+# DCAT plugins query datasets through it. smartregion comes before scheming and dcat so its
+# templates take precedence.
+DEFAULT_PLUGINS = (
+    "pgsearch smartregion dcat scheming_datasets scheming_organizations scheming_groups "
+    "spatial_metadata spatial_query"
+)
+
+#: The catalogue: DCAT-AP.de profile, German schemas, licences with dcat-ap.de URIs as ids.
+CATALOGUE_OPTIONS = {
+    "scheming.dataset_schemas": "ckanext.smartregion:schemas/dataset.yaml",
+    "scheming.organization_schemas": "ckanext.smartregion:schemas/organization.yaml",
+    "scheming.group_schemas": "ckanext.smartregion:schemas/group.yaml",
+    "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml",
+    "ckanext.dcat.rdf.profiles": "dcatap_de",
+    # GeoJSON, not WKT: the official DCAT-AP 3.0.0 shapes reject WKT literals in dct:spatial.
+    "ckanext.dcat.output_spatial_format": "geojson",
+    "ckanext.dcat.enable_content_negotiation": "true",
+    "ckanext.dcat.resource.inherit.license": "true",
+}
+
+EMPTY_COOKIE_KEYS = ("SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH")
+
+SITE_DESCRIPTION = (
+    "Offene Daten der Smart Region Ostfriesland: Landkreis Aurich, Stadt Emden, Landkreis Leer "
+    "und Landkreis Wittmund."
+)
 
 # CKAN declares solr_url as required (ckan/config/config_declaration.yaml) and refuses to start
 # with it empty. Nothing listens here; the pgsearch plugin answers all searches instead.
@@ -61,6 +86,7 @@ class CkanConfig:
             "ckan.locale_default": "de",
             "ckan.locales_offered": "de en",
             "ckan.site_title": SITE_TITLE,
+            "ckan.site_description": SITE_DESCRIPTION,
             "ckan.auth.create_user_via_web": "false",
             # Keep deleted datasets in the search index (state=deleted, hidden by default) so
             # that package_search(include_deleted=True) can find them, as with Solr.
@@ -70,6 +96,8 @@ class CkanConfig:
             # CKAN's generated default (image_view datatables_view) names plugins we do not
             # load; each new resource would log two warnings. Views come with ckan-extensions/.
             "ckan.views.default_views": "",
+            **CATALOGUE_OPTIONS,
+            "licenses_group_url": f"file://{s.licenses_file}",
             "ckan.devserver.host": s.host,
             "ckan.devserver.port": str(s.port("ckan_port")),
         }
@@ -86,10 +114,12 @@ class CkanConfig:
         """Create the ini if missing, apply our settings; return True if the file changed."""
         ensure_dir(self.s.ckan_dir, mode=0o750)
         ensure_dir(self.s.ckan_dir / "storage", mode=0o750)
+        licenses_changed = write_license_file(self.s)
         if not self.ini.exists():
             run([self.ckan, "generate", "config", self.ini])
             self.ini.chmod(0o600)
         before = self.ini.read_bytes()
+        self._drop_empty_cookie_scope()
         password = credentials.ckan_db_password(self.s.secrets_file)
         pairs = [f"{k}={v}" for k, v in self.options(password).items()]
         run([self.ckan, "config-tool", self.ini, *pairs])
@@ -100,7 +130,22 @@ class CkanConfig:
                     *[f"{k}={v}" for k, v in values.items()],
                 ]
             )
-        return self.ini.read_bytes() != before
+        return licenses_changed or self.ini.read_bytes() != before
+
+    def _drop_empty_cookie_scope(self) -> None:
+        """Remove ``SESSION_COOKIE_DOMAIN =`` / ``SESSION_COOKIE_PATH =`` with no value.
+
+        ``ckan generate config`` writes them empty, and Flask then sends ``Domain=`` on the
+        session cookie; browsers ignore that, but standard cookie jars (Python's, curl's)
+        drop the cookie, so scripted logins fail. Unset, the cookie is host-only on ``/``.
+        """
+        lines = self.ini.read_text().splitlines(keepends=True)
+        kept = [
+            line for line in lines
+            if line.split("=")[0].strip() not in EMPTY_COOKIE_KEYS or line.split("=", 1)[1].strip()
+        ]
+        if kept != lines:
+            self.ini.write_text("".join(kept))
 
     def ckan_cmd(self, *args: str, input_text: str | None = None) -> str:
         """Run ``ckan -c <ini> ...`` and return its stdout."""

@@ -10,10 +10,14 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from smartregion import catalogue_init
 from smartregion.process import PlatformError
+from smartregion.quality import command as quality_command
+from smartregion.quality.shapes import PROFILE_KEYS
 from smartregion.settings import INSTANCES, InstanceName, PlatformSettings
 from smartregion.stack import Stack, UpResult
 
@@ -53,6 +57,8 @@ def _print_summary(settings: PlatformSettings, result: UpResult) -> None:
     ]
     if result.sample_report is not None:
         lines.insert(2, "  " + result.sample_report.summary())
+    if result.catalogue_report is not None:
+        lines.insert(2, "  " + result.catalogue_report.summary())
     print("\n".join(lines))
 
 
@@ -99,6 +105,28 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalogue_init(args: argparse.Namespace) -> int:
+    """Organisations and theme groups from schemas/ into CKAN, licence register to disk."""
+    settings = _settings(args.instance)
+    print(f"smartregion catalogue init (Instanz / instance: {settings.instance})")
+    report = catalogue_init.run(settings)
+    print(report.summary())
+    return 0
+
+
+def cmd_catalogue_validate(args: argparse.Namespace) -> int:
+    """SHACL report (DCAT-AP.de) of the whole catalogue, per dataset; exit 0/1, 2 = not loadable."""
+    settings = _settings(args.instance)
+    options = quality_command.Options(
+        url=args.url or quality_command.default_url(settings),
+        profile=args.profile,
+        shapes_dir=args.shapes_dir,
+        as_json=args.json,
+        max_pages=args.max_pages,
+    )
+    return quality_command.run(settings, options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smartregion",
@@ -133,6 +161,46 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="print `export CKAN_INI=...` for CKAN's own ckan command")
     add_instance(env)
     env.set_defaults(func=cmd_env)
+
+    catalogue = sub.add_parser("catalogue", help="work on the CKAN catalogue's metadata")
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    init = catalogue_sub.add_parser(
+        "init",
+        help="create or update the partner organisations and theme groups from schemas/",
+    )
+    add_instance(init)
+    init.set_defaults(func=cmd_catalogue_init)
+    validate = catalogue_sub.add_parser(
+        "validate",
+        help="DCAT-AP.de SHACL report per dataset (exit 0 clean, 1 violations, 2 not loadable)",
+        description="Validate the catalogue's DCAT output (all hydra:next pages) against "
+        "GovData's DCAT-AP.de shape sets and list the findings per dataset.",
+    )
+    add_instance(validate)
+    validate.add_argument(
+        "--url",
+        default=None,
+        help="catalogue to validate: http(s) URL, file:// URL or file path "
+        "(default: <instance CKAN>/catalog.ttl)",
+    )
+    validate.add_argument(
+        "--profile", choices=["all", *PROFILE_KEYS], default="all", help="shape set(s) to apply"
+    )
+    validate.add_argument(
+        "--shapes-dir",
+        type=Path,
+        default=None,
+        help="folder with shapes/ and vocab/ (default: $SMARTREGION_SHACL_DIR, else "
+        "../shared/conformance/dcat-ap-de)",
+    )
+    validate.add_argument("--json", action="store_true", help="machine-readable report")
+    validate.add_argument(
+        "--max-pages",
+        type=int,
+        default=quality_command.DEFAULT_MAX_PAGES,
+        help="stop with exit 2 if the catalogue has more pages than this",
+    )
+    validate.set_defaults(func=cmd_catalogue_validate)
     return parser
 
 

@@ -32,6 +32,15 @@ DEFAULT_PORTS: dict[InstanceName, dict[str, int]] = {
     "bench": {"pg_port": 35432, "redis_port": 36379, "mqtt_port": 31883, "ckan_port": 35000},
 }
 
+# Where `smartregion catalogue validate` looks for the DCAT-AP.de shapes when shacl_dir is unset.
+# The shapes are AGPL-licensed and not part of this repository; they live in the project's shared
+# folder next to the checkout (relative to the working directory, because the CLI is installed
+# non-editable and cannot find the checkout from its own location).
+SHACL_DIR_FALLBACKS: tuple[Path, ...] = (
+    Path("../shared/conformance/dcat-ap-de"),
+    Path("/work/shared/conformance/dcat-ap-de"),
+)
+
 # Environment variable that changes each port: named in "port taken" errors.
 PORT_ENV_VARS: dict[str, str] = {
     "pg_port": "SMARTREGION_PG_PORT",
@@ -68,6 +77,11 @@ class PlatformSettings(BaseSettings):
         default=None,
         description="bin/ of the virtualenv holding ckan and gunicorn; default: the one this "
         "CLI runs from.",
+    )
+    shacl_dir: Path | None = Field(
+        default=None,
+        description="Folder with GovData's DCAT-AP.de SHACL shapes (shapes/, vocab/) for "
+        "`smartregion catalogue validate`; default: the first of SHACL_DIR_FALLBACKS that exists.",
     )
 
     @model_validator(mode="after")
@@ -128,6 +142,11 @@ class PlatformSettings(BaseSettings):
         return self.ckan_dir / "ckan.ini"
 
     @property
+    def licenses_file(self) -> Path:
+        """CKAN's licence register (``licenses_group_url``), generated from schemas/."""
+        return self.ckan_dir / "licenses.json"
+
+    @property
     def ckan_pidfile(self) -> Path:
         return self.run_dir / "ckan.pid"
 
@@ -138,6 +157,12 @@ class PlatformSettings(BaseSettings):
     @property
     def api_token_file(self) -> Path:
         return self.data / "api-token"
+
+    def shacl_dir_candidates(self) -> list[Path]:
+        """Folders to look for the SHACL shapes in, best first: the configured one only, if set."""
+        if self.shacl_dir is not None:
+            return [self.shacl_dir]
+        return [Path.cwd() / path for path in SHACL_DIR_FALLBACKS]  # absolute ones stay as they are
 
     def venv_bin(self, program: str) -> Path:
         """Path of a program installed in the platform's virtualenv (ckan, gunicorn)."""

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from smartregion import ckan_admin, credentials, sample
+from smartregion import catalogue_init, ckan_admin, credentials, sample
 from smartregion.ckan_config import DEFAULT_PLUGINS, CkanConfig
 from smartregion.ckan_service import CkanService
 from smartregion.mosquitto import MosquittoBroker
@@ -29,6 +29,7 @@ class UpResult:
     already_running: list[str] = field(default_factory=list)
     admin_password: str | None = None
     token_created: bool = False
+    catalogue_report: catalogue_init.InitReport | None = None
     sample_report: sample.LoadReport | None = None
 
 
@@ -90,10 +91,14 @@ class Stack:
             log("  ckan: ckan.ini geändert, lade neu / ckan.ini changed, reloading workers")
         note("ckan", self.ckan.ensure_running(reload=reload))
 
-        if load_sample:
-            token = credentials.read_token(self.s.api_token_file)
-            client = sample.remote(self.s.ckan_url, token)
-            result.sample_report = sample.load(client, sample.load_bundled())
+        # The catalogue's structure (organisations, theme groups from schemas/) belongs to the
+        # platform, not to the sample: kept in step on every up. The licence register it also
+        # needs was written in the config step above, before CKAN (re)started.
+        token = credentials.read_token(self.s.api_token_file)
+        with sample.remote(self.s.ckan_url, token) as client:
+            result.catalogue_report = catalogue_init.init_catalogue(client)
+            if load_sample:
+                result.sample_report = sample.load(client, sample.load_bundled())
         return result
 
     def down(self) -> list[str]:

@@ -1,0 +1,7 @@
+"""Shared vocabulary of the Smart Region Ostfriesland platform.
+
+``smartregion_schemas.catalogue`` holds the partner registry and the DCAT-AP.de code lists
+(EU authority tables, dcat-ap.de licences, political geocoding) that the CLI, the CKAN
+extensions and the harvesters import instead of redeclaring. Importing reads no files: every
+list is loaded on first use and cached.
+"""
