@@ -261,3 +261,26 @@ def test_default_contributor_id() -> None:
     assert catalogue.DEFAULT_CONTRIBUTOR_ID == (
         "http://dcat-ap.de/def/contributors/smartRegionOstfriesland"
     )
+
+
+@pytest.mark.parametrize(
+    "text, uri_tail",
+    [
+        ("cc-by", "cc-by/4.0"),  # CKAN's built-in licence register
+        ("odc-odbl", "odbl"),
+        ("dl-de-by-2.0", "dl-by-de/2.0"),  # older GovData id
+        ("http://dcat-ap.de/def/licenses/dl-zero-de/2.0", "dl-zero-de/2.0"),
+        ("DL-BY-DE/2.0", "dl-by-de/2.0"),
+    ],
+)
+def test_license_for_maps_ids_of_other_registers(text, uri_tail) -> None:
+    found = catalogue.license_for(text)
+    assert found is not None, text
+    assert found.uri == "http://dcat-ap.de/def/licenses/" + uri_tail
+
+
+def test_license_aliases_are_unambiguous() -> None:
+    seen: dict[str, str] = {}
+    for item in catalogue.licenses():
+        for alias in item.aliases:
+            assert seen.setdefault(alias.lower(), item.uri) == item.uri, alias

@@ -25,6 +25,7 @@ LOOKUPS = Lookups(
     }.get(name, []),
     file_type=lambda text: FILE_TYPES.get(text.upper()),
     organization_uri=lambda org: f"https://daten.example/organization/{org['name']}",
+    license_uri=lambda text: {"cc-by": "http://dcat-ap.de/def/licenses/cc-by/4.0"}.get(text),
 )
 MINIMAL = {
     "name": "ladesaeulen",
@@ -92,3 +93,11 @@ def test_the_stored_dataset_is_not_changed():
     before = repr(MINIMAL)
     enrich_for_output(MINIMAL, URI, LOOKUPS)
     assert repr(MINIMAL) == before
+
+
+def test_licence_ids_of_other_registers_become_dcat_ap_de_uris():
+    legacy = {**MINIMAL, "license_id": "cc-by"}
+    legacy["resources"] = [{**MINIMAL["resources"][0], "license": "cc-by"}]
+    out = enrich_for_output(legacy, URI, LOOKUPS)
+    assert out["license_id"] == "http://dcat-ap.de/def/licenses/cc-by/4.0"
+    assert out["resources"][0]["license"] == "http://dcat-ap.de/def/licenses/cc-by/4.0"

@@ -183,6 +183,22 @@ def _file_type_index() -> dict[str, FileType]:
     return index
 
 
+@functools.cache
+def _license_index() -> dict[str, License]:
+    index: dict[str, License] = {}
+    for item in licenses():
+        for key in (item.uri, item.uri.removeprefix(DCATAP_DE_LICENSE_BASE), *item.aliases):
+            index.setdefault(key.strip().lower(), item)
+    return index
+
+
+def license_for(text: str | None) -> License | None:
+    """The dcat-ap.de licence that an id, URI or alias names (``cc-by`` → CC BY 4.0), or None."""
+    if not text:
+        return None
+    return _license_index().get(text.strip().lower())
+
+
 def file_type_for(format_text: str | None) -> FileType | None:
     """The file type that a free-text format names, or None.
 

@@ -59,6 +59,7 @@ class License(_Frozen):
     url: str = Field(pattern=r"^(https?://\S+)?$", description="licence text; may be empty")
     open: bool
     attribution_required: bool
+    aliases: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -40,6 +40,7 @@ class Lookups:
     group_themes: Callable[[str], list[str]]
     file_type: Callable[[str], FileTypeInfo | None]
     organization_uri: Callable[[Mapping[str, Any]], str]
+    license_uri: Callable[[str], str | None] = lambda text: None
     dataset_page: Callable[[Mapping[str, Any]], str] | None = None
 
 
@@ -55,6 +56,8 @@ def enrich_for_output(dataset: Mapping[str, Any], dataset_uri: str, lookups: Loo
     if not out.get("language"):
         out["language"] = [GERMAN]
     out["theme"] = _themes(out, lookups)
+    # Licence ids of other registers (CKAN's "cc-by", old GovData ids) → dcat-ap.de URIs (K31).
+    out["license_id"] = lookups.license_uri(out.get("license_id") or "") or out.get("license_id")
     if org:
         _defaults_from_organization(out, org, lookups)
     for resource in out.get("resources", []):
@@ -114,6 +117,9 @@ def _enrich_resource(
             resource["mimetype"] = file_type.media_type
     if resource.get("mimetype") and "://" not in resource["mimetype"]:
         resource["mimetype"] = IANA_MEDIA_TYPES + resource["mimetype"]
+    resource["license"] = lookups.license_uri(resource.get("license") or "") or resource.get(
+        "license"
+    )
     if not resource.get("license") and dataset.get("license_id"):
         resource["license"] = dataset["license_id"]
     if not resource.get("availability") and dataset.get("availability"):

@@ -35,6 +35,11 @@ def file_type(text: str) -> FileTypeInfo | None:
     return FileTypeInfo(code=found.code, media_type=found.media_type)
 
 
+def license_uri(text: str) -> str | None:
+    found = codes.license_for(text) if text else None
+    return found.uri if found else None
+
+
 def lookups(
     org_cache: dict[str, Any], organization_uri: Callable[[Mapping[str, Any]], str]
 ) -> Lookups:
@@ -74,6 +79,7 @@ def lookups(
         group_themes=group_themes,
         file_type=file_type,
         organization_uri=org_uri,
+        license_uri=license_uri,
         dataset_page=dataset_page,
     )
 
