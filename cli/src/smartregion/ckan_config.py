@@ -97,6 +97,7 @@ class CkanConfig:
             # load; each new resource would log two warnings. Views come with ckan-extensions/.
             "ckan.views.default_views": "",
             **CATALOGUE_OPTIONS,
+            "ckanext.dcat.datasets_per_page": str(s.dcat_page_size),
             "licenses_group_url": f"file://{s.licenses_file}",
             "ckan.devserver.host": s.host,
             "ckan.devserver.port": str(s.port("ckan_port")),

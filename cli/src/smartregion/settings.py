@@ -71,6 +71,11 @@ class PlatformSettings(BaseSettings):
     mqtt_port: int | None = None
     ckan_port: int | None = None
     ckan_workers: int = 2
+    dcat_page_size: int | None = Field(
+        default=None,
+        description="Datasets per page of /catalog.{ttl,rdf,jsonld}; default 100, and 5 on the "
+        "test instance so that the tests follow hydra:next across pages.",
+    )
     ckan_start_timeout: float = 90.0
     pg_bin_dir: Path = Path("/usr/lib/postgresql/15/bin")
     venv_bin_dir: Path | None = Field(
@@ -92,6 +97,8 @@ class PlatformSettings(BaseSettings):
                 setattr(self, name, port)
         if self.data_dir is None:
             self.data_dir = self.data_root / self.instance
+        if self.dcat_page_size is None:
+            self.dcat_page_size = 5 if self.instance == "test" else 100
         return self
 
     # The validator guarantees these are set; the properties give callers non-optional types.
