@@ -36,10 +36,7 @@ DEFAULT_PORTS: dict[InstanceName, dict[str, int]] = {
 # The shapes are AGPL-licensed and not part of this repository; they live in the project's shared
 # folder next to the checkout (relative to the working directory, because the CLI is installed
 # non-editable and cannot find the checkout from its own location).
-SHACL_DIR_FALLBACKS: tuple[Path, ...] = (
-    Path("../shared/conformance/dcat-ap-de"),
-    Path("/work/shared/conformance/dcat-ap-de"),
-)
+SHACL_DIR_FALLBACKS: tuple[Path, ...] = (Path("../shared/conformance/dcat-ap-de"),)
 
 # Environment variable that changes each port: named in "port taken" errors.
 PORT_ENV_VARS: dict[str, str] = {
