@@ -54,6 +54,7 @@ class DcatApDeProfile(EuropeanDCATAP3Profile):
 
     def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Node) -> None:
         enriched = enrich_for_output(dataset_dict, dataset_uri(dataset_dict), self._lookups())
+        self._bind_namespaces()
         super().graph_from_dataset(enriched, dataset_ref)
         self._identifier_as_literal(dataset_ref)
         for location in list(self.g.objects(dataset_ref, DCT.spatial)):
@@ -74,8 +75,14 @@ class DcatApDeProfile(EuropeanDCATAP3Profile):
         self._add_distribution_extras(enriched)
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any] | None, catalog_ref: Node) -> None:
+        self._bind_namespaces()
         super().graph_from_catalog(catalog_dict, catalog_ref)
         catalog_record.add_region_description(self.g, catalog_ref, self._lookups())
+
+    def _bind_namespaces(self) -> None:
+        """Readable prefixes in Turtle (dcatde:contributorID, not ns1:contributorID)."""
+        for prefix, namespace in (("dcatde", DCATDE), ("dcatap", DCATAP), ("geodcatap", GEODCATAP)):
+            self.g.bind(prefix, namespace, replace=True)
 
     def _identifier_as_literal(self, dataset_ref: Node) -> None:
         """dct:identifier is a literal in DCAT-AP.de, even when it is the dataset's URI."""
