@@ -27,13 +27,13 @@ STAMP_REQS := $(VENV)/.stamp-requirements
 # editable installs of ckanext-* distributions break its import. pip reinstalls a local
 # directory even at an unchanged version, so a stamp per package is all that is needed; its
 # stale build/ goes first, or setuptools would ship modules deleted from the sources.
-PROJECT_PKGS := schemas cli $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
+PROJECT_PKGS := schemas cli context-broker $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
 pkg_stamp = $(VENV)/.stamp-pkg-$(notdir $(1))
 pkg_sources = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' \
 	-not -path '*/build/*' -not -path '*/.pytest_cache/*' -not -name '*.pyc' 2>/dev/null)
 PROJECT_STAMPS := $(foreach p,$(PROJECT_PKGS),$(call pkg_stamp,$(p)))
 
-.PHONY: help install run stop status test lint bench clean system-packages
+.PHONY: help install run stop status test contract-test lint bench clean system-packages
 
 help:
 	@echo "make run      install and start the platform (default instance)"
@@ -93,6 +93,12 @@ test: install lint
 
 lint: $(STAMP_REQS)
 	$(VENV)/bin/ruff check .
+
+# NGSI-LD contract suite alone; against any broker with BROKER_URL (and BROKER_TOKEN), e.g.
+#   BROKER_URL=http://localhost:1026 make contract-test      (Orion-LD, Scorpio …)
+contract-test: install
+	@if [ -z "$${BROKER_URL:-}" ]; then $(SMARTREGION) up --instance test --no-sample; fi
+	SMARTREGION_INSTANCE=test $(VENV)/bin/pytest tests/contract
 
 # Own instance (ports 35xxx), filled once with 10,000 datasets; results in bench/results/.
 bench: install

@@ -26,7 +26,7 @@ from smartregion.settings import DEFAULT_PORTS, PlatformSettings
 from smartregion.stack import Stack
 
 SYSTEM_PORTS = {5432, 6379, 1883}
-SERVICES = ("postgresql", "redis", "mosquitto", "ckan")
+SERVICES = ("postgresql", "redis", "mosquitto", "ckan", "broker")
 SAMPLE_ORGS = {
     "landkreis-aurich",
     "stadt-emden",
@@ -52,7 +52,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 # services --------------------------------------------------------------------------------
 
 
-def test_status_reports_all_four_services_running(platform_settings: PlatformSettings) -> None:
+def test_status_reports_all_services_running(platform_settings: PlatformSettings) -> None:
     result = _cli("status", "--instance", "test")
     assert result.returncode == 0, result.stdout + result.stderr
     for name in SERVICES:

@@ -8,11 +8,8 @@ answer so that the operator's next command (or the test suite) finds a working c
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import os
 import signal
-from pathlib import Path
 
 import httpx
 
@@ -94,30 +91,8 @@ class CkanService(PidfileService):
         pid = self.pid()
         assert pid is not None
         self._wait_ready(pid)
-        self._record_loaded_code()
+        self.record_loaded_code()
         return True
-
-    @property
-    def code_stamp(self) -> Path:
-        """Records the version of the project's code the running server has loaded."""
-        return self.s.run_dir / "ckan-code.json"
-
-    def code_is_stale(self) -> bool:
-        """True if the project's packages were reinstalled after the server loaded them.
-
-        ``make`` reinstalls a changed package into the virtualenv, but a running gunicorn
-        keeps serving the old code; without this, ``make test`` would test stale code.
-        """
-        if self.pid() is None:
-            return False
-        try:
-            loaded = json.loads(self.code_stamp.read_text())["newest_mtime"]
-        except (OSError, ValueError, KeyError):
-            return True
-        return installed_project_code_mtime() > loaded
-
-    def _record_loaded_code(self) -> None:
-        self.code_stamp.write_text(json.dumps({"newest_mtime": installed_project_code_mtime()}))
 
     def _wait_ready(self, pid: int) -> None:
         """Wait for status_show to answer 200; fail early if the master dies."""
@@ -146,24 +121,3 @@ class CkanService(PidfileService):
         self.pidfile.unlink(missing_ok=True)
         return True
 
-
-def installed_project_code_mtime() -> float:
-    """Newest time the virtualenv's code changed.
-
-    That is the newest file of the packages installed from local folders (the project's own:
-    pip records a ``direct_url.json`` with a ``file://`` URL for them), or the last install,
-    upgrade or removal of any package (each adds or removes a ``*.dist-info`` entry, which
-    changes the time of the site-packages directory itself).
-    """
-    site_packages = Path(importlib.metadata.distribution("ckan").locate_file(""))
-    newest = os.stat(site_packages).st_mtime
-    for dist in importlib.metadata.distributions():
-        direct_url = dist.read_text("direct_url.json") or ""
-        if '"file://' not in direct_url:
-            continue
-        for file in dist.files or []:
-            try:
-                newest = max(newest, os.stat(dist.locate_file(file)).st_mtime)
-            except OSError:
-                continue
-    return newest

@@ -14,6 +14,8 @@ from pathlib import Path
 
 CKAN_DB_USER = "ckan"
 CKAN_DB_NAME = "ckan"
+BROKER_DB_USER = "broker"
+BROKER_DB_NAME = "ngsild"
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -51,6 +53,19 @@ def ckan_db_password(path: Path) -> str:
 def ckan_db_dsn(password: str, host: str, port: int) -> str:
     """Connection string of the (non-superuser) ckan role, as CKAN and tests use it."""
     return f"postgresql://{CKAN_DB_USER}:{password}@{host}:{port}/{CKAN_DB_NAME}"
+
+
+def broker_db_password(path: Path) -> str:
+    return ensure_secret(path, "broker_db_password")
+
+
+def broker_token(path: Path) -> str:
+    """Bearer token for writes to the NGSI-LD broker (adapters and tests read it here)."""
+    return ensure_secret(path, "broker_token")
+
+
+def broker_db_dsn(password: str, host: str, port: int) -> str:
+    return f"postgresql://{BROKER_DB_USER}:{password}@{host}:{port}/{BROKER_DB_NAME}"
 
 
 def write_token(path: Path, token: str) -> None:

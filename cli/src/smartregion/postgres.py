@@ -154,8 +154,23 @@ class PostgresCluster(PidfileService):
     def ensure_ckan_database(self) -> None:
         """Role ``ckan`` (login, generated password), database ``ckan``, PostGIS and pg_trgm."""
         password = credentials.ckan_db_password(self.s.secrets_file)
+        self.ensure_database(
+            credentials.CKAN_DB_USER, credentials.CKAN_DB_NAME, password, ("postgis", "pg_trgm")
+        )
+
+    def ensure_broker_database(self) -> None:
+        """Role and database of the NGSI-LD broker, with PostGIS."""
+        password = credentials.broker_db_password(self.s.secrets_file)
+        self.ensure_database(
+            credentials.BROKER_DB_USER, credentials.BROKER_DB_NAME, password, ("postgis",)
+        )
+
+    def ensure_database(
+        self, role: str, db: str, password: str, extensions: tuple[str, ...]
+    ) -> None:
+        """A login role with ``password`` owning database ``db``, with ``extensions`` created
+        by the superuser (PostGIS cannot be created by an ordinary owner)."""
         quoted = password.replace("'", "''")
-        role, db = credentials.CKAN_DB_USER, credentials.CKAN_DB_NAME
         self.psql(
             "DO $$ BEGIN\n"
             f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN\n"
@@ -168,7 +183,7 @@ class PostgresCluster(PidfileService):
             f"  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{db}')\\gexec\n"
         )
         self.psql(
-            "CREATE EXTENSION IF NOT EXISTS postgis;\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+            "".join(f"CREATE EXTENSION IF NOT EXISTS {name};\n" for name in extensions),
             database=db,
         )
 

@@ -9,6 +9,9 @@ daemon under their own OS user, then polled until they answer.
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
@@ -58,6 +61,28 @@ class PidfileService(ABC):
         running = pid is not None and self.answers()
         detail = "" if running else (self.unresponsive_detail if pid else "stopped")
         return ServiceState(self.name, running, pid, self.port, detail)
+
+    @property
+    def code_stamp(self) -> Path:
+        """Records the version of the project's code the running server has loaded."""
+        return self.s.run_dir / f"{self.name}-code.json"
+
+    def code_is_stale(self) -> bool:
+        """True if the virtualenv changed after the running server loaded its code.
+
+        ``make`` reinstalls a changed package into the virtualenv, but a running server
+        keeps serving the old code; without this, ``make test`` would test stale code.
+        """
+        if self.pid() is None:
+            return False
+        try:
+            loaded = json.loads(self.code_stamp.read_text())["newest_mtime"]
+        except (OSError, ValueError, KeyError):
+            return True
+        return installed_project_code_mtime() > loaded
+
+    def record_loaded_code(self) -> None:
+        self.code_stamp.write_text(json.dumps({"newest_mtime": installed_project_code_mtime()}))
 
     def stop(self) -> bool:
         """Stop the server if ours runs; return True if it was running."""
@@ -121,3 +146,25 @@ class ConfiguredDaemon(PidfileService):
             self.conf.write_text(text)
             ensure_file(self.conf, owner=self.os_user, mode=0o640)
 
+
+
+def installed_project_code_mtime() -> float:
+    """Newest time the virtualenv's code changed.
+
+    That is the newest file of the packages installed from local folders (the project's own:
+    pip records a ``direct_url.json`` with a ``file://`` URL for them), or the last install,
+    upgrade or removal of any package (each adds or removes a ``*.dist-info`` entry, which
+    changes the time of the site-packages directory itself).
+    """
+    site_packages = Path(importlib.metadata.distribution("ckan").locate_file(""))
+    newest = os.stat(site_packages).st_mtime
+    for dist in importlib.metadata.distributions():
+        direct_url = dist.read_text("direct_url.json") or ""
+        if '"file://' not in direct_url:
+            continue
+        for file in dist.files or []:
+            try:
+                newest = max(newest, os.stat(dist.locate_file(file)).st_mtime)
+            except OSError:
+                continue
+    return newest

@@ -23,13 +23,22 @@ INSTANCES: tuple[InstanceName, ...] = ("default", "test", "bench")
 DEFAULT_DATA_ROOT = Path("/var/lib/smartregion")
 
 # Loopback ports per instance. Chosen away from the system services a developer machine may
-# already run (PostgreSQL 5432, Redis 6379, Mosquitto 1883). The NGSI-LD broker will take
+# already run (PostgreSQL 5432, Redis 6379, Mosquitto 1883). The NGSI-LD broker listens on
 # 1026 (default) and 21026 (test).
 DEFAULT_PORTS: dict[InstanceName, dict[str, int]] = {
-    "default": {"pg_port": 15432, "redis_port": 16379, "mqtt_port": 11883, "ckan_port": 5000},
-    "test": {"pg_port": 25432, "redis_port": 26379, "mqtt_port": 21883, "ckan_port": 25000},
+    "default": {
+        "pg_port": 15432, "redis_port": 16379, "mqtt_port": 11883, "ckan_port": 5000,
+        "broker_port": 1026,
+    },
+    "test": {
+        "pg_port": 25432, "redis_port": 26379, "mqtt_port": 21883, "ckan_port": 25000,
+        "broker_port": 21026,
+    },
     # `make bench` fills its own instance with 10,000 datasets, away from tests and users.
-    "bench": {"pg_port": 35432, "redis_port": 36379, "mqtt_port": 31883, "ckan_port": 35000},
+    "bench": {
+        "pg_port": 35432, "redis_port": 36379, "mqtt_port": 31883, "ckan_port": 35000,
+        "broker_port": 31026,
+    },
 }
 
 # Where `smartregion catalogue validate` looks for the DCAT-AP.de shapes when shacl_dir is unset.
@@ -44,6 +53,7 @@ PORT_ENV_VARS: dict[str, str] = {
     "redis_port": "SMARTREGION_REDIS_PORT",
     "mqtt_port": "SMARTREGION_MQTT_PORT",
     "ckan_port": "SMARTREGION_CKAN_PORT",
+    "broker_port": "SMARTREGION_BROKER_PORT",
 }
 
 
@@ -67,6 +77,7 @@ class PlatformSettings(BaseSettings):
     redis_port: int | None = None
     mqtt_port: int | None = None
     ckan_port: int | None = None
+    broker_port: int | None = None
     ckan_workers: int = 2
     dcat_page_size: int | None = Field(
         default=None,
@@ -113,6 +124,10 @@ class PlatformSettings(BaseSettings):
     @property
     def ckan_url(self) -> str:
         return f"http://{self.host}:{self.port('ckan_port')}"
+
+    @property
+    def broker_url(self) -> str:
+        return f"http://{self.host}:{self.port('broker_port')}"
 
     # Layout of the data directory -------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smartregion import catalogue_init, ckan_admin, credentials, sample
+from smartregion.broker_service import BrokerService
 from smartregion.ckan_config import DEFAULT_PLUGINS, CkanConfig
 from smartregion.ckan_service import CkanService
 from smartregion.mosquitto import MosquittoBroker
@@ -42,11 +43,15 @@ class Stack:
         self.redis = RedisServer(settings)
         self.mosquitto = MosquittoBroker(settings)
         self.ckan = CkanService(settings)
+        self.broker = BrokerService(settings)
         # Overridable for debugging CKAN without one of our plugins; the default is the contract.
         self.ckan_config = CkanConfig(settings, os.environ.get(PLUGINS_ENV, DEFAULT_PLUGINS))
 
     def states(self) -> list[ServiceState]:
-        return [svc.state() for svc in (self.postgres, self.redis, self.mosquitto, self.ckan)]
+        return [
+            svc.state()
+            for svc in (self.postgres, self.redis, self.mosquitto, self.ckan, self.broker)
+        ]
 
     def preflight(self) -> None:
         """Fail before starting anything if a port we still need is held by someone else."""
@@ -55,6 +60,7 @@ class Stack:
             (self.redis, "redis_port"),
             (self.mosquitto, "mqtt_port"),
             (self.ckan, "ckan_port"),
+            (self.broker, "broker_port"),
         ):
             if svc.pid() is None:
                 ensure_port_free(self.s.host, svc.port, svc.name, PORT_ENV_VARS[port_field])
@@ -72,6 +78,7 @@ class Stack:
 
         note("postgresql", self.postgres.ensure_running())
         self.postgres.ensure_ckan_database()
+        self.postgres.ensure_broker_database()
         note("redis", self.redis.ensure_running())
         note("mosquitto", self.mosquitto.ensure_running())
 
@@ -90,6 +97,10 @@ class Stack:
         if reload:
             log("  ckan: ckan.ini geändert, lade neu / ckan.ini changed, reloading workers")
         note("ckan", self.ckan.ensure_running(reload=reload))
+        if self.broker.code_is_stale():
+            log("  broker: Programmcode aktualisiert, starte neu / code updated, restarting")
+            self.broker.stop()
+        note("broker", self.broker.ensure_running())
 
         # The catalogue's structure (organisations, theme groups from schemas/) belongs to the
         # platform, not to the sample: kept in step on every up. The licence register it also
@@ -105,7 +116,7 @@ class Stack:
         """Stop in reverse order; return the names of services that were running."""
         require_root()
         stopped = []
-        for svc in (self.ckan, self.mosquitto, self.redis, self.postgres):
+        for svc in (self.broker, self.ckan, self.mosquitto, self.redis, self.postgres):
             if svc.stop():
                 stopped.append(svc.name)
         return stopped

@@ -1,0 +1,168 @@
+"""``/ngsi-ld/v1/entities``: create, retrieve, delete and query entities (clause 6.4, 6.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from ..errors import BadRequestData, TooManyResults
+from ..model.entity import parse_entity
+from ..model.render import RenderOptions, render_entity, render_geojson
+from ..store.repository import EntityQuery
+from . import negotiation as neg
+
+router = APIRouter(prefix="/ngsi-ld/v1")
+
+
+@router.post("/entities", status_code=201)
+async def create_entity(request: Request) -> Response:
+    state = request.app.state
+    tenant = neg.tenant_of(request)
+    body, context = await neg.read_body(request, state.settings.max_body_bytes)
+    terms = await state.contexts.terms(context)
+    entity = parse_entity(body, terms)
+    await state.entities.create(tenant, entity)
+    location = f"/ngsi-ld/v1/entities/{quote(entity.id, safe=':')}"
+    return Response(status_code=201, headers={"Location": location})
+
+
+@router.get("/entities/{entity_id}")
+async def retrieve_entity(request: Request, entity_id: str) -> Response:
+    state = request.app.state
+    media = neg.response_media_type(request)
+    context = neg.link_context(request)
+    terms = await state.contexts.terms(context)
+    options = _render_options(request, terms)
+    stored = await state.entities.get(neg.tenant_of(request), entity_id)
+    body = render_entity(stored, terms, options)
+    return _respond(body, media, context, request, terms, stored.attrs)
+
+
+@router.delete("/entities/{entity_id}", status_code=204)
+async def delete_entity(request: Request, entity_id: str) -> Response:
+    await request.app.state.entities.delete(neg.tenant_of(request), entity_id)
+    return Response(status_code=204)
+
+
+@router.get("/entities")
+async def query_entities(request: Request) -> Response:
+    state = request.app.state
+    media = neg.response_media_type(request)
+    context = neg.link_context(request)
+    terms = await state.contexts.terms(context)
+    params = request.query_params
+    unsupported = sorted({"q", "geoQ", "georel", "geometry", "coordinates", "csf"} & params.keys())
+    if unsupported:
+        from ..errors import OperationNotSupported
+
+        raise OperationNotSupported(f"Not implemented yet: {', '.join(unsupported)}")
+    query = EntityQuery(
+        type_groups=_type_groups(params.get("type"), terms),
+        ids=_list(params.get("id")),
+        id_pattern=params.get("idPattern"),
+        attrs=[terms.expand(a) for a in _list(params.get("attrs")) or []] or None,
+        limit=_int(params.get("limit"), "limit", 20),
+        offset=_int(params.get("offset"), "offset", 0),
+    )
+    if not (query.type_groups or query.ids or query.id_pattern or query.attrs):
+        raise BadRequestData("Query needs at least one of type, id, idPattern or attrs")
+    if query.limit > state.settings.max_limit:
+        raise TooManyResults(f"limit must not exceed {state.settings.max_limit}")
+    options = _render_options(request, terms)
+    entities, total = await state.entities.query(neg.tenant_of(request), query)
+    bodies = [render_entity(e, terms, options) for e in entities]
+    headers = {}
+    if params.get("count") == "true":
+        headers["NGSILD-Results-Count"] = str(total)
+    if media == neg.GEO_JSON:
+        pairs = zip(bodies, entities, strict=True)
+        features = [render_geojson(body, _geometry(e.attrs)) for body, e in pairs]
+        payload: Any = {"type": "FeatureCollection", "features": features}
+        return JSONResponse(payload, media_type=neg.GEO_JSON, headers=headers)
+    return _respond_list(bodies, media, context, headers)
+
+
+def _respond(
+    body: dict[str, Any], media: str, context: Any, request: Request, terms: Any, attrs: dict
+) -> Response:
+    contexts = request.app.state.contexts
+    if media == neg.GEO_JSON:
+        return JSONResponse(render_geojson(body, _geometry(attrs)), media_type=neg.GEO_JSON)
+    if media == neg.JSON_LD:
+        body = {"@context": context or contexts.response_url(context), **body}
+        return JSONResponse(body, media_type=neg.JSON_LD)
+    return JSONResponse(body, headers={"Link": neg.link_header(contexts.response_url(context))})
+
+
+def _respond_list(bodies: list, media: str, context: Any, headers: dict[str, str]) -> Response:
+    from ..contexts import Contexts
+
+    url = Contexts.response_url(context)
+    if media == neg.JSON_LD:
+        bodies = [{"@context": context or url, **b} for b in bodies]
+        return JSONResponse(bodies, media_type=neg.JSON_LD, headers=headers)
+    return JSONResponse(bodies, headers={**headers, "Link": neg.link_header(url)})
+
+
+def _render_options(request: Request, terms: Any) -> RenderOptions:
+    options = set(_list(request.query_params.get("options")) or [])
+    unknown = options - {"keyValues", "concise", "normalized", "sysAttrs"}
+    if unknown:
+        raise BadRequestData(f"Unknown options: {', '.join(sorted(unknown))}")
+    fmt = request.query_params.get("format")
+    representation = fmt or next(
+        (o for o in ("keyValues", "concise") if o in options), "normalized"
+    )
+    if representation not in ("keyValues", "concise", "normalized"):
+        raise BadRequestData(f"Unknown format {representation!r}")
+    attrs = _list(request.query_params.get("attrs"))
+    return RenderOptions(
+        representation=representation,
+        sys_attrs="sysAttrs" in options,
+        attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
+    )
+
+
+def _type_groups(expression: str | None, terms: Any) -> list[list[str]] | None:
+    """``A,B`` and ``A|B`` are alternatives, ``A;B`` needs both (clause 4.17)."""
+    if not expression:
+        return None
+    if "(" in expression or ")" in expression:
+        raise BadRequestData("Parentheses in type expressions are not supported yet")
+    groups = []
+    for alternative in expression.replace("|", ",").split(","):
+        names = [n.strip() for n in alternative.split(";") if n.strip()]
+        if not names:
+            raise BadRequestData(f"Empty type in {expression!r}")
+        groups.append([terms.expand(n) for n in names])
+    return groups
+
+
+def _list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return items or None
+
+
+def _int(value: str | None, name: str, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise BadRequestData(f"{name} must be an integer, got {value!r}") from error
+    if number < 0:
+        raise BadRequestData(f"{name} must not be negative")
+    return number
+
+
+def _geometry(attrs: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    for name in ("https://uri.etsi.org/ngsi-ld/location", *attrs):
+        for instance in attrs.get(name, []):
+            if instance.get("type") == "GeoProperty":
+                return instance["value"]
+    return None

@@ -1,0 +1,90 @@
+"""The broker's web app: wiring of settings, storage, @contexts, routes and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from .api import entities
+from .contexts import Contexts
+from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
+from .settings import BrokerSettings
+from .store.repository import EntityRepository, create_pool
+
+log = logging.getLogger(__name__)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def create_app(settings: BrokerSettings | None = None) -> FastAPI:
+    settings = settings or BrokerSettings()  # type: ignore[call-arg]
+    if not settings.open_writes and settings.token is None:
+        raise ValueError("Set BROKER_TOKEN, or BROKER_OPEN_WRITES=true to accept any writer")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database_dsn, settings.pool_size)
+        app.state.entities = EntityRepository(pool)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Smart Region Ostfriesland NGSI-LD broker",
+        version="0.1.0",
+        description="NGSI-LD API (ETSI GS CIM 009 v1.8) on PostgreSQL/PostGIS.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.contexts = Contexts(settings)
+    app.include_router(entities.router)
+
+    @app.get("/version", tags=["meta"])
+    async def version() -> dict[str, str]:
+        """Name and versions, like Orion-LD's ``/version``; also the health check."""
+        return {"broker": "smartregion-broker", "version": app.version, "ngsiLdSpec": "1.8"}
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+            allow_headers=["*"], expose_headers=["Location", "Link", "NGSILD-Results-Count"],
+        )
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        """Authentication of writes and the body size limit, before any route runs."""
+        try:
+            if request.method in WRITE_METHODS and not settings.open_writes:
+                expected = f"Bearer {settings.token.get_secret_value()}"  # type: ignore[union-attr]
+                if request.headers.get("authorization") != expected:
+                    raise Unauthorized("Writes need 'Authorization: Bearer <token>'")
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > settings.max_body_bytes:
+                raise PayloadTooLarge(f"Request body larger than {settings.max_body_bytes} bytes")
+        except NgsiLdError as error:
+            return problem_response(error)
+        return await call_next(request)
+
+    @app.exception_handler(NgsiLdError)
+    async def ngsi_ld_error(request: Request, error: NgsiLdError) -> JSONResponse:
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameters(request: Request, error: RequestValidationError) -> JSONResponse:
+        return problem_response(BadRequestData(str(error.errors())[:500]))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(NgsiLdError("Unexpected error; see the broker log"))
+
+    return app
+
+
+def problem_response(error: NgsiLdError) -> JSONResponse:
+    return JSONResponse(error.problem(), status_code=error.status, media_type="application/json")

@@ -1,0 +1,158 @@
+"""Entities in PostgreSQL: one transaction per entity write, geometries in PostGIS.
+
+An entity row and its GeoProperty rows are written in one transaction, so a crash or a
+failing statement never leaves half an entity behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from importlib import resources
+
+import asyncpg
+
+from ..errors import AlreadyExists, BadRequestData, NonexistentTenant, ResourceNotFound
+from ..model.entity import Entity
+from ..model.render import StoredEntity
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_LOCK = 0x6E67736C  # "ngsl"
+
+
+@dataclass(frozen=True)
+class EntityQuery:
+    """What ``GET /entities`` filters on (already expanded)."""
+
+    type_groups: list[list[str]] | None = None  # OR of AND-groups of type IRIs
+    ids: list[str] | None = None
+    id_pattern: str | None = None
+    attrs: list[str] | None = None  # entity must have at least one of them
+    limit: int = 20
+    offset: int = 0
+
+
+async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init_connection)
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+        ddl = resources.files("ngsild_broker.store").joinpath("schema.sql").read_text("utf-8")
+        await connection.execute(ddl)
+    return pool
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    await connection.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+class EntityRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create(self, tenant: str, entity: Entity) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
+            )
+            try:
+                await connection.execute(
+                    "INSERT INTO entities (tenant, id, types, attrs, scope) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    tenant, entity.id, entity.types, entity.attrs, entity.scope,
+                )
+            except asyncpg.UniqueViolationError as error:
+                raise AlreadyExists(f"Entity {entity.id} already exists") from error
+            await self._write_geometries(connection, tenant, entity)
+
+    async def get(self, tenant: str, entity_id: str) -> StoredEntity:
+        async with self.pool.acquire() as connection:
+            await self._require_tenant(connection, tenant)
+            row = await connection.fetchrow(
+                "SELECT id, types, attrs, scope, created_at, modified_at FROM entities "
+                "WHERE tenant = $1 AND id = $2",
+                tenant, entity_id,
+            )
+        if row is None:
+            raise ResourceNotFound(f"Entity {entity_id} not found")
+        return _stored(row)
+
+    async def delete(self, tenant: str, entity_id: str) -> None:
+        async with self.pool.acquire() as connection:
+            await self._require_tenant(connection, tenant)
+            status = await connection.execute(
+                "DELETE FROM entities WHERE tenant = $1 AND id = $2", tenant, entity_id
+            )
+        if status.endswith(" 0"):
+            raise ResourceNotFound(f"Entity {entity_id} not found")
+
+    async def query(self, tenant: str, query: EntityQuery) -> tuple[list[StoredEntity], int]:
+        conditions = ["tenant = $1"]
+        params: list[object] = [tenant]
+
+        def bind(value: object) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        if query.type_groups:
+            alternatives = [f"types @> {bind(group)}::text[]" for group in query.type_groups]
+            conditions.append("(" + " OR ".join(alternatives) + ")")
+        if query.ids:
+            conditions.append(f"id = ANY({bind(query.ids)}::text[])")
+        if query.id_pattern:
+            conditions.append(f"id ~ {bind(query.id_pattern)}")
+        if query.attrs:
+            conditions.append(f"attrs ?| {bind(query.attrs)}::text[]")
+        where = " AND ".join(conditions)
+        limit, offset = bind(query.limit), bind(query.offset)
+        async with self.pool.acquire() as connection:
+            await self._require_tenant(connection, tenant)
+            try:
+                rows = await connection.fetch(
+                    "SELECT id, types, attrs, scope, created_at, modified_at, "
+                    f"count(*) OVER () AS total FROM entities WHERE {where} "
+                    f"ORDER BY id LIMIT {limit} OFFSET {offset}",
+                    *params,
+                )
+            except asyncpg.InvalidRegularExpressionError as error:
+                raise BadRequestData(
+                    f"idPattern is not a valid regular expression: {error}"
+                ) from error
+            total = rows[0]["total"] if rows else await self._count(connection, where, params)
+        return [_stored(row) for row in rows], total
+
+    async def _count(self, connection: asyncpg.Connection, where: str, params: list) -> int:
+        # Only the filter's parameters: drop limit and offset, which are the last two.
+        sql = f"SELECT count(*) FROM entities WHERE {where}"
+        return await connection.fetchval(sql, *params[:-2])
+
+    async def _write_geometries(
+        self, connection: asyncpg.Connection, tenant: str, entity: Entity
+    ) -> None:
+        rows = [
+            (tenant, entity.id, attr, dataset_id, json.dumps(geometry))
+            for attr, dataset_id, geometry in entity.geo_instances()
+        ]
+        if rows:
+            await connection.executemany(
+                "INSERT INTO entity_geo (tenant, entity_id, attr, dataset_id, geom) "
+                "VALUES ($1, $2, $3, $4, ST_SetSRID(ST_GeomFromGeoJSON($5), 4326))",
+                rows,
+            )
+
+    @staticmethod
+    async def _require_tenant(connection: asyncpg.Connection, tenant: str) -> None:
+        if tenant and not await connection.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM tenants WHERE name = $1)", tenant
+        ):
+            raise NonexistentTenant(f"Tenant {tenant!r} does not exist")
+
+
+def _stored(row: asyncpg.Record) -> StoredEntity:
+    return StoredEntity(
+        id=row["id"], types=list(row["types"]), attrs=row["attrs"], scope=row["scope"],
+        created_at=row["created_at"], modified_at=row["modified_at"],
+    )

@@ -1,0 +1,36 @@
+-- Storage of the NGSI-LD broker. Attribute names and types are stored EXPANDED (full IRIs),
+-- so that clients with different @contexts see the same data; compaction happens per request.
+-- Idempotent; executed at start-up under an advisory lock.
+
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+CREATE TABLE IF NOT EXISTS tenants (
+    name        text PRIMARY KEY,          -- '' is the default tenant (no NGSILD-Tenant header)
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO tenants (name) VALUES ('') ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS entities (
+    tenant      text NOT NULL REFERENCES tenants (name),
+    id          text NOT NULL,
+    types       text[] NOT NULL,           -- expanded type IRIs
+    attrs       jsonb NOT NULL,            -- expanded attribute IRI -> normalized attribute(s)
+    scope       jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    modified_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX IF NOT EXISTS entities_types_idx ON entities USING gin (types);
+CREATE INDEX IF NOT EXISTS entities_attrs_idx ON entities USING gin (attrs jsonb_path_ops);
+
+-- One row per GeoProperty instance, so geo-queries use a GiST index on real geometries.
+CREATE TABLE IF NOT EXISTS entity_geo (
+    tenant      text NOT NULL,
+    entity_id   text NOT NULL,
+    attr        text NOT NULL,             -- expanded GeoProperty IRI
+    dataset_id  text NOT NULL DEFAULT '',  -- '' = default instance
+    geom        geometry(Geometry, 4326) NOT NULL,
+    PRIMARY KEY (tenant, entity_id, attr, dataset_id),
+    FOREIGN KEY (tenant, entity_id) REFERENCES entities (tenant, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS entity_geo_geom_idx ON entity_geo USING gist (geom);
