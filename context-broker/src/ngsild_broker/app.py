@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from .api import entities
+from .api import batch, entities
 from .contexts import Contexts
 from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
 from .settings import BrokerSettings
@@ -44,6 +44,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.contexts = Contexts(settings)
     app.include_router(entities.router)
+    app.include_router(batch.router)
 
     @app.get("/version", tags=["meta"])
     async def version() -> dict[str, str]:

@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..errors import BadRequestData, TooManyResults
-from ..model.entity import parse_entity
+from ..errors import BadRequestData, ResourceNotFound, TooManyResults
+from ..model.entity import parse_attributes, parse_entity
 from ..model.render import RenderOptions, render_entity, render_geojson
 from ..store.repository import EntityQuery
 from . import negotiation as neg
@@ -39,6 +39,100 @@ async def retrieve_entity(request: Request, entity_id: str) -> Response:
     stored = await state.entities.get(neg.tenant_of(request), entity_id)
     body = render_entity(stored, terms, options)
     return _respond(body, media, context, request, terms, stored.attrs)
+
+
+@router.put("/entities/{entity_id}", status_code=204)
+async def replace_entity(request: Request, entity_id: str) -> Response:
+    """Replace the whole entity (clause 5.6.18)."""
+    state = request.app.state
+    body, context = await neg.read_body(request, state.settings.max_body_bytes)
+    if isinstance(body, dict):
+        body.setdefault("id", entity_id)
+    entity = parse_entity(body, await state.contexts.terms(context))
+    if entity.id != entity_id:
+        raise BadRequestData("The id in the body differs from the one in the URL")
+    tenant = neg.tenant_of(request)
+    await state.entities.get(tenant, entity_id)  # 404 if it does not exist
+    await state.entities.upsert(tenant, entity, replace=True)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}", status_code=204)
+async def merge_entity(request: Request, entity_id: str) -> Response:
+    """Merge attributes into the entity, adding new ones (clause 5.6.17)."""
+    return await _change_attributes(request, entity_id, mode="append")
+
+
+@router.post("/entities/{entity_id}/attrs")
+async def append_attributes(request: Request, entity_id: str) -> Response:
+    """Append attributes; with ``options=noOverwrite`` existing ones are kept (clause 5.6.3)."""
+    options = _list(request.query_params.get("options")) or []
+    mode = "append_keep" if "noOverwrite" in options else "append"
+    return await _change_attributes(request, entity_id, mode=mode)
+
+
+@router.patch("/entities/{entity_id}/attrs")
+async def update_attributes(request: Request, entity_id: str) -> Response:
+    """Update existing attributes only; others are reported as not updated (clause 5.6.2)."""
+    return await _change_attributes(request, entity_id, mode="update")
+
+
+@router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204)
+async def partial_attribute_update(request: Request, entity_id: str, attr: str) -> Response:
+    """Replace one attribute's instance (clause 5.6.4)."""
+    state = request.app.state
+    body, context = await neg.read_body(request, state.settings.max_body_bytes)
+    terms = await state.contexts.terms(context)
+    if not isinstance(body, dict):
+        raise BadRequestData("The body must be an attribute (a JSON object)")
+    parsed = parse_attributes({attr: body}, terms, depth=0)
+    not_updated = await state.entities.update_attributes(
+        neg.tenant_of(request), entity_id, parsed, mode="update"
+    )
+    if not_updated:
+        raise ResourceNotFound(f"Entity {entity_id} has no attribute {attr}")
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204)
+async def delete_attribute(request: Request, entity_id: str, attr: str) -> Response:
+    state = request.app.state
+    terms = await state.contexts.terms(neg.link_context(request))
+    await state.entities.delete_attribute(
+        neg.tenant_of(request),
+        entity_id,
+        terms.expand(attr),
+        request.query_params.get("datasetId"),
+        request.query_params.get("deleteAll") == "true",
+    )
+    return Response(status_code=204)
+
+
+async def _change_attributes(request: Request, entity_id: str, *, mode: str) -> Response:
+    state = request.app.state
+    body, context = await neg.read_body(request, state.settings.max_body_bytes)
+    if not isinstance(body, dict) or not body:
+        raise BadRequestData("The body must be a non-empty JSON object of attributes")
+    if body.get("id", entity_id) != entity_id:
+        raise BadRequestData("The id in the body differs from the one in the URL")
+    terms = await state.contexts.terms(context)
+    members = {k: v for k, v in body.items() if k not in ("id", "type", "@context", "scope")}
+    attrs = parse_attributes(members, terms, depth=0)
+    not_updated = await state.entities.update_attributes(
+        neg.tenant_of(request), entity_id, attrs, mode=mode
+    )
+    if not not_updated:
+        return Response(status_code=204)
+    return JSONResponse(
+        {
+            "updated": [terms.compact(a) for a in attrs if a not in not_updated],
+            "notUpdated": [
+                {"attributeName": terms.compact(a), "reason": "not changed (see request options)"}
+                for a in not_updated
+            ],
+        },
+        status_code=207,
+    )
 
 
 @router.delete("/entities/{entity_id}", status_code=204)

@@ -68,6 +68,106 @@ class EntityRepository:
                 raise AlreadyExists(f"Entity {entity.id} already exists") from error
             await self._write_geometries(connection, tenant, entity)
 
+    async def upsert(self, tenant: str, entity: Entity, *, replace: bool) -> bool:
+        """Create the entity, or replace it / merge its attributes; True if it was created."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            return await self._upsert(connection, tenant, entity, replace=replace)
+
+    async def _upsert(
+        self, connection: asyncpg.Connection, tenant: str, entity: Entity, *, replace: bool
+    ) -> bool:
+        await connection.execute(
+            "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", tenant
+        )
+        merge = "EXCLUDED.attrs" if replace else "entities.attrs || EXCLUDED.attrs"
+        types = "EXCLUDED.types" if replace else (
+            "ARRAY(SELECT DISTINCT unnest(entities.types || EXCLUDED.types))"
+        )
+        created = await connection.fetchval(
+            "INSERT INTO entities (tenant, id, types, attrs, scope) VALUES ($1, $2, $3, $4, $5) "
+            f"ON CONFLICT (tenant, id) DO UPDATE SET types = {types}, attrs = {merge}, "
+            "scope = coalesce(EXCLUDED.scope, entities.scope), modified_at = now() "
+            "RETURNING (xmax = 0)",
+            tenant, entity.id, entity.types, entity.attrs, entity.scope,
+        )
+        replaced = None if replace else list(entity.attrs)
+        await self._delete_geometries(connection, tenant, entity.id, replaced)
+        await self._write_geometries(connection, tenant, entity)
+        return bool(created)
+
+    async def update_attributes(
+        self, tenant: str, entity_id: str, attrs: dict[str, list[dict]], *, mode: str
+    ) -> list[str]:
+        """Change attributes of one entity atomically; return the names NOT updated.
+
+        ``mode``: ``append`` (add or overwrite), ``append_keep`` (add only, noOverwrite),
+        ``update`` (overwrite existing only).
+        """
+        async with self.pool.acquire() as connection, connection.transaction():
+            await self._require_tenant(connection, tenant)
+            current = await connection.fetchval(
+                "SELECT attrs FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+                tenant, entity_id,
+            )
+            if current is None:
+                raise ResourceNotFound(f"Entity {entity_id} not found")
+            if mode == "append":
+                accepted = dict(attrs)
+            elif mode == "append_keep":
+                accepted = {k: v for k, v in attrs.items() if k not in current}
+            else:
+                accepted = {k: v for k, v in attrs.items() if k in current}
+            if accepted:
+                await connection.execute(
+                    "UPDATE entities SET attrs = attrs || $3, modified_at = now() "
+                    "WHERE tenant = $1 AND id = $2",
+                    tenant, entity_id, accepted,
+                )
+                await self._delete_geometries(connection, tenant, entity_id, list(accepted))
+                await self._write_geometries(
+                    connection, tenant, Entity(id=entity_id, types=[], attrs=accepted)
+                )
+        return [name for name in attrs if name not in accepted]
+
+    async def delete_attribute(
+        self, tenant: str, entity_id: str, attr: str, dataset_id: str | None, delete_all: bool
+    ) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await self._require_tenant(connection, tenant)
+            current = await connection.fetchval(
+                "SELECT attrs FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+                tenant, entity_id,
+            )
+            if current is None:
+                raise ResourceNotFound(f"Entity {entity_id} not found")
+            instances = current.get(attr)
+            if instances is None:
+                raise ResourceNotFound(f"Entity {entity_id} has no attribute {attr}")
+            if delete_all:
+                kept: list[dict] = []
+            else:
+                wanted = dataset_id or ""
+                kept = [i for i in instances if i.get("datasetId", "") != wanted]
+                if len(kept) == len(instances):
+                    raise ResourceNotFound(f"No instance of {attr} with datasetId {wanted!r}")
+            if kept:
+                await connection.execute(
+                    "UPDATE entities SET attrs = jsonb_set(attrs, ARRAY[$3], $4), "
+                    "modified_at = now() WHERE tenant = $1 AND id = $2",
+                    tenant, entity_id, attr, kept,
+                )
+            else:
+                await connection.execute(
+                    "UPDATE entities SET attrs = attrs - $3, modified_at = now() "
+                    "WHERE tenant = $1 AND id = $2",
+                    tenant, entity_id, attr,
+                )
+            await connection.execute(
+                "DELETE FROM entity_geo WHERE tenant = $1 AND entity_id = $2 AND attr = $3 "
+                "AND (dataset_id = $4 OR $5)",
+                tenant, entity_id, attr, dataset_id or "", delete_all,
+            )
+
     async def get(self, tenant: str, entity_id: str) -> StoredEntity:
         async with self.pool.acquire() as connection:
             await self._require_tenant(connection, tenant)
@@ -128,6 +228,22 @@ class EntityRepository:
         # Only the filter's parameters: drop limit and offset, which are the last two.
         sql = f"SELECT count(*) FROM entities WHERE {where}"
         return await connection.fetchval(sql, *params[:-2])
+
+    @staticmethod
+    async def _delete_geometries(
+        connection: asyncpg.Connection, tenant: str, entity_id: str, attrs: list[str] | None
+    ) -> None:
+        """Geometry rows of an entity (all, or of the named attributes)."""
+        if attrs is None:
+            await connection.execute(
+                "DELETE FROM entity_geo WHERE tenant = $1 AND entity_id = $2", tenant, entity_id
+            )
+        else:
+            await connection.execute(
+                "DELETE FROM entity_geo WHERE tenant = $1 AND entity_id = $2 "
+                "AND attr = ANY($3::text[])",
+                tenant, entity_id, attrs,
+            )
 
     async def _write_geometries(
         self, connection: asyncpg.Connection, tenant: str, entity: Entity
