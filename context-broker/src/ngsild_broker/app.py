@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from .api import batch, entities
+from .api import batch, contexts_api, discovery, entities
 from .contexts import Contexts
 from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
 from .settings import BrokerSettings
@@ -45,6 +45,8 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.state.contexts = Contexts(settings)
     app.include_router(entities.router)
     app.include_router(batch.router)
+    app.include_router(discovery.router)
+    app.include_router(contexts_api.router)
 
     @app.get("/version", tags=["meta"])
     async def version() -> dict[str, str]:

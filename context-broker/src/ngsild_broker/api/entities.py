@@ -8,9 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..errors import BadRequestData, ResourceNotFound, TooManyResults
+from ..errors import BadRequestData, OperationNotSupported, ResourceNotFound, TooManyResults
 from ..model.entity import parse_attributes, parse_entity
 from ..model.render import RenderOptions, render_entity, render_geojson
+from ..query.geo_query import parse_geo_query
+from ..query.q_language import parse_q
 from ..store.repository import EntityQuery
 from . import negotiation as neg
 
@@ -148,11 +150,13 @@ async def query_entities(request: Request) -> Response:
     context = neg.link_context(request)
     terms = await state.contexts.terms(context)
     params = request.query_params
-    unsupported = sorted({"q", "geoQ", "georel", "geometry", "coordinates", "csf"} & params.keys())
+    unsupported = sorted({"csf", "scopeQ", "lang", "pick", "omit"} & params.keys())
     if unsupported:
-        from ..errors import OperationNotSupported
-
         raise OperationNotSupported(f"Not implemented yet: {', '.join(unsupported)}")
+    geo = parse_geo_query(
+        params.get("georel"), params.get("geometry"), params.get("coordinates"),
+        params.get("geoproperty"),
+    )
     query = EntityQuery(
         type_groups=_type_groups(params.get("type"), terms),
         ids=_list(params.get("id")),
@@ -160,9 +164,14 @@ async def query_entities(request: Request) -> Response:
         attrs=[terms.expand(a) for a in _list(params.get("attrs")) or []] or None,
         limit=_int(params.get("limit"), "limit", 20),
         offset=_int(params.get("offset"), "offset", 0),
+        geo=geo,
+        q=parse_q(params["q"]) if params.get("q") else None,
+        expand=terms.expand,
     )
-    if not (query.type_groups or query.ids or query.id_pattern or query.attrs):
-        raise BadRequestData("Query needs at least one of type, id, idPattern or attrs")
+    if not (
+        query.type_groups or query.ids or query.id_pattern or query.attrs or query.geo or query.q
+    ):
+        raise BadRequestData("Query needs at least one of type, id, idPattern, attrs, q or geoQ")
     if query.limit > state.settings.max_limit:
         raise TooManyResults(f"limit must not exceed {state.settings.max_limit}")
     options = _render_options(request, terms)

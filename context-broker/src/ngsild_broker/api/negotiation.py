@@ -49,8 +49,8 @@ def link_context(request: Request) -> str | None:
     raise BadRequestData("Link header without a rel=\"http://www.w3.org/ns/json-ld#context\" link")
 
 
-async def read_body(request: Request, max_bytes: int) -> tuple[Any, Any]:
-    """The parsed JSON body and the @context value that applies to it."""
+async def read_json(request: Request, max_bytes: int) -> tuple[Any, str]:
+    """The parsed JSON body (size-limited, media type checked) and its media type."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media not in (JSON, JSON_LD):
         raise UnsupportedMediaType(f"Content-Type must be {JSON} or {JSON_LD}, got {media!r}")
@@ -61,9 +61,14 @@ async def read_body(request: Request, max_bytes: int) -> tuple[Any, Any]:
             raise PayloadTooLarge(f"Request body larger than {max_bytes} bytes")
         chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks) or b"null")
+        return json.loads(b"".join(chunks) or b"null"), media
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"Request body is not valid JSON: {error}") from error
+
+
+async def read_body(request: Request, max_bytes: int) -> tuple[Any, Any]:
+    """The parsed NGSI-LD body and the @context value that applies to it."""
+    body, media = await read_json(request, max_bytes)
     link = link_context(request)
     if media == JSON_LD:
         if link is not None:

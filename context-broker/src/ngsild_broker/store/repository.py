@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
 from ..errors import AlreadyExists, BadRequestData, NonexistentTenant, ResourceNotFound
 from ..model.entity import Entity
 from ..model.render import StoredEntity
+from ..query.geo_query import GeoQuery, distance_order_sql, geo_to_sql
+from ..query.q_language import q_to_sql
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,9 @@ class EntityQuery:
     attrs: list[str] | None = None  # entity must have at least one of them
     limit: int = 20
     offset: int = 0
+    geo: GeoQuery | None = None
+    q: Any = None  # a parsed q expression (ngsild_broker.query.q_language)
+    expand: Callable[[str], str] | None = None  # term expansion for geoproperty and q paths
 
 
 async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
@@ -168,6 +175,53 @@ class EntityRepository:
                 tenant, entity_id, attr, dataset_id or "", delete_all,
             )
 
+    async def type_summary(self, tenant: str) -> dict[str, dict]:
+        """Per entity type: entity count and attribute name → attribute types seen."""
+        async with self.pool.acquire() as connection:
+            await self._require_tenant(connection, tenant)
+            rows = await connection.fetch(
+                "SELECT t AS type, count(DISTINCT e.id) AS entities, a.key AS attr, "
+                "array_agg(DISTINCT i ->> 'type') FILTER (WHERE a.key IS NOT NULL) AS kinds "
+                "FROM entities e CROSS JOIN LATERAL unnest(e.types) AS t "
+                "LEFT JOIN LATERAL jsonb_each(e.attrs) AS a ON true "
+                "LEFT JOIN LATERAL jsonb_array_elements(a.value) AS i ON true "
+                "WHERE e.tenant = $1 GROUP BY t, a.key",
+                tenant,
+            )
+            counts = {
+                r["type"]: r["n"]
+                for r in await connection.fetch(
+                    "SELECT t AS type, count(*) AS n FROM entities, unnest(types) AS t "
+                    "WHERE tenant = $1 GROUP BY t",
+                    tenant,
+                )
+            }
+        summary: dict[str, dict] = {}
+        for row in rows:
+            info = summary.setdefault(row["type"], {"count": counts[row["type"]], "attrs": {}})
+            if row["attr"] is not None:
+                info["attrs"][row["attr"]] = set(row["kinds"] or [])
+        return summary
+
+    async def attribute_summary(self, tenant: str) -> dict[str, dict]:
+        """Per attribute: number of entities having it, its attribute types, entity types."""
+        async with self.pool.acquire() as connection:
+            await self._require_tenant(connection, tenant)
+            rows = await connection.fetch(
+                "SELECT a.key AS attr, count(DISTINCT e.id) AS n, "
+                "array_agg(DISTINCT i ->> 'type') AS kinds, "
+                "array_agg(DISTINCT t) AS types "
+                "FROM entities e CROSS JOIN LATERAL jsonb_each(e.attrs) AS a "
+                "CROSS JOIN LATERAL jsonb_array_elements(a.value) AS i "
+                "CROSS JOIN LATERAL unnest(e.types) AS t "
+                "WHERE e.tenant = $1 GROUP BY a.key",
+                tenant,
+            )
+        return {
+            r["attr"]: {"count": r["n"], "kinds": set(r["kinds"]), "types": set(r["types"])}
+            for r in rows
+        }
+
     async def get(self, tenant: str, entity_id: str) -> StoredEntity:
         async with self.pool.acquire() as connection:
             await self._require_tenant(connection, tenant)
@@ -206,7 +260,16 @@ class EntityRepository:
             conditions.append(f"id ~ {bind(query.id_pattern)}")
         if query.attrs:
             conditions.append(f"attrs ?| {bind(query.attrs)}::text[]")
+        expand = query.expand or (lambda term: term)
+        if query.geo is not None:
+            conditions.append(geo_to_sql(query.geo, expand, bind))
+        if query.q is not None:
+            conditions.append(q_to_sql(query.q, expand, bind))
         where = " AND ".join(conditions)
+        filter_params = len(params)
+        order = "id"
+        if query.geo is not None and (distance := distance_order_sql(query.geo, bind, expand)):
+            order = f"{distance}, id"  # near: closest first (clause 4.10)
         limit, offset = bind(query.limit), bind(query.offset)
         async with self.pool.acquire() as connection:
             await self._require_tenant(connection, tenant)
@@ -214,20 +277,22 @@ class EntityRepository:
                 rows = await connection.fetch(
                     "SELECT id, types, attrs, scope, created_at, modified_at, "
                     f"count(*) OVER () AS total FROM entities WHERE {where} "
-                    f"ORDER BY id LIMIT {limit} OFFSET {offset}",
+                    f"ORDER BY {order} LIMIT {limit} OFFSET {offset}",
                     *params,
                 )
             except asyncpg.InvalidRegularExpressionError as error:
                 raise BadRequestData(
-                    f"idPattern is not a valid regular expression: {error}"
+                    f"A regular expression (idPattern or ~= in q) is not valid: {error}"
                 ) from error
-            total = rows[0]["total"] if rows else await self._count(connection, where, params)
+            total = (
+                rows[0]["total"] if rows
+                else await self._count(connection, where, params[:filter_params])
+            )
         return [_stored(row) for row in rows], total
 
     async def _count(self, connection: asyncpg.Connection, where: str, params: list) -> int:
-        # Only the filter's parameters: drop limit and offset, which are the last two.
         sql = f"SELECT count(*) FROM entities WHERE {where}"
-        return await connection.fetchval(sql, *params[:-2])
+        return await connection.fetchval(sql, *params)
 
     @staticmethod
     async def _delete_geometries(
