@@ -36,6 +36,8 @@ def _print_summary(settings: PlatformSettings, result: UpResult) -> None:
         f"  Datensätze / datasets:    {url}/dataset",
         f"  API:                      {url}/api/3/action/package_search",
         f"  DCAT (Turtle):            {url}/catalog.ttl",
+        f"  NGSI-LD-Broker / broker:  {settings.broker_url}/ngsi-ld/v1/types"
+        f" (Schreib-Token / write token: broker_token in {settings.secrets_file})",
         "  Anmeldung / login:        admin",
     ]
     if result.admin_password:
