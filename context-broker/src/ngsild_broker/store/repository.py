@@ -111,13 +111,7 @@ class EntityRepository:
         ``update`` (overwrite existing only).
         """
         async with self.pool.acquire() as connection, connection.transaction():
-            await self._require_tenant(connection, tenant)
-            current = await connection.fetchval(
-                "SELECT attrs FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
-                tenant, entity_id,
-            )
-            if current is None:
-                raise ResourceNotFound(f"Entity {entity_id} not found")
+            current = await self._locked_attrs(connection, tenant, entity_id)
             if mode == "append":
                 accepted = dict(attrs)
             elif mode == "append_keep":
@@ -140,13 +134,7 @@ class EntityRepository:
         self, tenant: str, entity_id: str, attr: str, dataset_id: str | None, delete_all: bool
     ) -> None:
         async with self.pool.acquire() as connection, connection.transaction():
-            await self._require_tenant(connection, tenant)
-            current = await connection.fetchval(
-                "SELECT attrs FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
-                tenant, entity_id,
-            )
-            if current is None:
-                raise ResourceNotFound(f"Entity {entity_id} not found")
+            current = await self._locked_attrs(connection, tenant, entity_id)
             instances = current.get(attr)
             if instances is None:
                 raise ResourceNotFound(f"Entity {entity_id} has no attribute {attr}")
@@ -293,6 +281,19 @@ class EntityRepository:
     async def _count(self, connection: asyncpg.Connection, where: str, params: list) -> int:
         sql = f"SELECT count(*) FROM entities WHERE {where}"
         return await connection.fetchval(sql, *params)
+
+    async def _locked_attrs(
+        self, connection: asyncpg.Connection, tenant: str, entity_id: str
+    ) -> dict[str, list[dict]]:
+        """The entity's attributes, its row locked until the transaction ends."""
+        await self._require_tenant(connection, tenant)
+        current = await connection.fetchval(
+            "SELECT attrs FROM entities WHERE tenant = $1 AND id = $2 FOR UPDATE",
+            tenant, entity_id,
+        )
+        if current is None:
+            raise ResourceNotFound(f"Entity {entity_id} not found")
+        return current
 
     @staticmethod
     async def _delete_geometries(
