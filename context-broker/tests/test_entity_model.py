@@ -113,3 +113,10 @@ def test_rendering_compacts_and_simplifies():
         "value": 1, "unitCode": "CEL"}
     with_sys = render_entity(stored, Terms(), RenderOptions(sys_attrs=True))
     assert with_sys["createdAt"] == "2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("vocab", [False, 3, [], ["ok", None], {"a": 1}])
+def test_vocab_must_be_terms(vocab):
+    body = {"id": "urn:x:1", "type": "T", "category": {"type": "VocabProperty", "vocab": vocab}}
+    with pytest.raises(BadRequestData, match="vocab"):
+        parse_entity(body, Terms())

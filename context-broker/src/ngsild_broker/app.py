@@ -6,14 +6,23 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import batch, contexts_api, discovery, entities
 from .contexts import Contexts
-from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
+from .errors import (
+    BadRequestData,
+    InvalidRequest,
+    NgsiLdError,
+    PayloadTooLarge,
+    ResourceNotFound,
+    Unauthorized,
+)
 from .settings import BrokerSettings
 from .store.repository import EntityRepository, create_pool
 
@@ -76,6 +85,20 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     @app.exception_handler(NgsiLdError)
     async def ngsi_ld_error(request: Request, error: NgsiLdError) -> JSONResponse:
         return problem_response(error)
+
+    @app.exception_handler(asyncpg.DataError)
+    async def unstorable_value(request: Request, error: asyncpg.DataError) -> JSONResponse:
+        """Values PostgreSQL cannot hold (NUL characters, out-of-range numbers) are the
+        client's input, not a server failure."""
+        return problem_response(BadRequestData(f"Value not accepted: {error}"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def framework_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        """Unknown paths and methods: ProblemDetails too, with the framework's status code."""
+        kind = ResourceNotFound if error.status_code == 404 else InvalidRequest
+        problem = kind(f"{request.method} {request.url.path}: {error.detail}").problem()
+        problem["status"] = error.status_code
+        return JSONResponse(problem, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_parameters(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -177,6 +177,11 @@ def _check_members(name: str, kind: str, raw: dict[str, Any]) -> None:
         and all(isinstance(v, (str, list)) for v in raw["languageMap"].values())
     ):
         raise BadRequestData(f"LanguageProperty {name!r}: languageMap must map languages to text")
+    if kind == "VocabProperty":
+        vocab = raw["vocab"]
+        terms = vocab if isinstance(vocab, list) else [vocab]
+        if not terms or not all(isinstance(t, str) and t for t in terms):
+            raise BadRequestData(f"VocabProperty {name!r}: vocab must be a term or list of terms")
     if kind == "ListProperty" and not isinstance(raw["valueList"], list):
         raise BadRequestData(f"ListProperty {name!r}: valueList must be a list")
     if "observedAt" in raw and not _is_datetime(raw["observedAt"]):
@@ -224,6 +229,16 @@ def _is_datetime(value: Any) -> bool:
 
 
 def is_uri(text: str) -> bool:
-    """NGSI-LD ids are URIs: a scheme and something after it (``urn:ngsi-ld:…``, ``https://…``)."""
+    """NGSI-LD ids are URIs: a scheme and something after it (``urn:ngsi-ld:…``, ``https://…``),
+    no spaces or control characters."""
+    if not text or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return False
     parsed = urlparse(text)
-    return bool(parsed.scheme) and bool(parsed.netloc or parsed.path) and " " not in text
+    return bool(parsed.scheme) and bool(parsed.netloc or parsed.path)
+
+
+def require_entity_id(text: str) -> str:
+    """An entity id from a URL path, checked before it reaches the database."""
+    if not is_uri(text):
+        raise BadRequestData(f"Entity id must be a URI, got {text[:200]!r}")
+    return text
