@@ -106,3 +106,32 @@ def test_absurd_queries_get_400_not_500(broker: httpx.Client, gauges) -> None:
     ):
         assert_problem(broker.get("/entities", headers=headers, params=params), 400,
                        "BadRequestData")
+
+
+def test_query_by_post_matches_get(broker: httpx.Client, gauges) -> None:
+    tenant, _ = gauges
+    headers = {"NGSILD-Tenant": tenant}
+    emden = list(GAUGES["emden"][0])
+    posted = broker.post("/entityOperations/query", headers=headers, json={
+        "type": "Query", "entities": [{"type": "WaterObserved"}], "q": "height>400",
+        "geoQ": {"georel": "near;maxDistance==15000", "geometry": "Point", "coordinates": emden},
+    })
+    fetched = broker.get("/entities", headers=headers, params={
+        "type": "WaterObserved", "q": "height>400", "georel": "near;maxDistance==15000",
+        "geometry": "Point", "coordinates": json.dumps(emden)})
+    assert names(posted) == names(fetched)
+    assert names(posted)  # not trivially empty
+    assert_problem(broker.post("/entityOperations/query", headers=headers, json={"q": "x"}),
+                   400, "BadRequestData")
+
+
+def test_pick_and_omit(broker: httpx.Client, gauges) -> None:
+    tenant, entities = gauges
+    entity_id = entities["emden"]["id"]
+    headers = {"NGSILD-Tenant": tenant}
+    picked = broker.get(f"/entities/{entity_id}", headers=headers,
+                        params={"pick": "id,height"}).json()
+    assert set(picked) == {"id", "height"}
+    omitted = broker.get(f"/entities/{entity_id}", headers=headers,
+                         params={"omit": "location,name"}).json()
+    assert "location" not in omitted and "height" in omitted and "type" in omitted

@@ -28,6 +28,8 @@ from .store.repository import EntityRepository, create_pool
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: POST endpoints that only read (queries too long for a URL): public like GET.
+READ_ONLY_POST_SUFFIX = "/entityOperations/query"
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -71,7 +73,10 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     async def guard(request: Request, call_next):
         """Authentication of writes and the body size limit, before any route runs."""
         try:
-            if request.method in WRITE_METHODS and not settings.open_writes:
+            is_write = request.method in WRITE_METHODS and not request.url.path.endswith(
+                READ_ONLY_POST_SUFFIX
+            )
+            if is_write and not settings.open_writes:
                 expected = f"Bearer {settings.token.get_secret_value()}"  # type: ignore[union-attr]
                 if request.headers.get("authorization") != expected:
                     raise Unauthorized("Writes need 'Authorization: Bearer <token>'")

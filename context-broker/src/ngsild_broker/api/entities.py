@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -40,7 +41,7 @@ async def retrieve_entity(request: Request, entity_id: str) -> Response:
     terms = await state.contexts.terms(context)
     options = _render_options(request, terms)
     stored = await state.entities.get(neg.tenant_of(request), entity_id)
-    body = render_entity(stored, terms, options)
+    body = _project(render_entity(stored, terms, options), dict(request.query_params))
     return _respond(body, media, context, request, terms, stored.attrs)
 
 
@@ -153,12 +154,44 @@ async def delete_entity(request: Request, entity_id: str) -> Response:
 
 @router.get("/entities")
 async def query_entities(request: Request) -> Response:
+    return await _query(request, dict(request.query_params))
+
+
+@router.post("/entityOperations/query")
+async def query_entities_by_post(request: Request) -> Response:
+    """The query as a JSON document (clause 5.7.2 via POST): same filters as GET /entities."""
+    body, _ = await neg.read_json(request, request.app.state.settings.max_body_bytes)
+    if not isinstance(body, dict) or body.get("type") != "Query":
+        raise BadRequestData('The body must be a JSON object with "type": "Query"')
+    params = {k: v for k, v in request.query_params.items() if k in ("limit", "offset", "count")}
+    selectors = body.get("entities") or []
+    if not isinstance(selectors, list) or len(selectors) > 1:
+        raise BadRequestData("entities: at most one entity selector is supported")
+    for selector in selectors:
+        if not isinstance(selector, dict):
+            raise BadRequestData("entities: each selector must be an object")
+        params.update({k: str(selector[k]) for k in ("type", "id", "idPattern") if k in selector})
+    if isinstance(body.get("attrs"), list):
+        params["attrs"] = ",".join(str(a) for a in body["attrs"])
+    if isinstance(body.get("q"), str):
+        params["q"] = body["q"]
+    geo = body.get("geoQ")
+    if isinstance(geo, dict):
+        params.update(
+            georel=str(geo.get("georel", "")), geometry=str(geo.get("geometry", "")),
+            coordinates=json.dumps(geo.get("coordinates")),
+        )
+        if geo.get("geoproperty"):
+            params["geoproperty"] = str(geo["geoproperty"])
+    return await _query(request, params)
+
+
+async def _query(request: Request, params: dict[str, str]) -> Response:
     state = request.app.state
     media = neg.response_media_type(request)
     context = neg.link_context(request)
     terms = await state.contexts.terms(context)
-    params = request.query_params
-    unsupported = sorted({"csf", "scopeQ", "lang", "pick", "omit"} & params.keys())
+    unsupported = sorted({"csf", "scopeQ", "lang", "local"} & params.keys())
     if unsupported:
         raise OperationNotSupported(f"Not implemented yet: {', '.join(unsupported)}")
     geo = parse_geo_query(
@@ -182,9 +215,9 @@ async def query_entities(request: Request) -> Response:
         raise BadRequestData("Query needs at least one of type, id, idPattern, attrs, q or geoQ")
     if query.limit > state.settings.max_limit:
         raise TooManyResults(f"limit must not exceed {state.settings.max_limit}")
-    options = _render_options(request, terms)
+    options = _render_options(request, terms, params)
     entities, total = await state.entities.query(neg.tenant_of(request), query)
-    bodies = [render_entity(e, terms, options) for e in entities]
+    bodies = [_project(render_entity(e, terms, options), params) for e in entities]
     headers = {}
     if params.get("count") == "true":
         headers["NGSILD-Results-Count"] = str(total)
@@ -194,6 +227,18 @@ async def query_entities(request: Request) -> Response:
         payload: Any = {"type": "FeatureCollection", "features": features}
         return JSONResponse(payload, media_type=neg.GEO_JSON, headers=headers)
     return _respond_list(bodies, media, context, headers)
+
+
+def _project(body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    """``pick``/``omit`` (clause 4.21): keep or drop entity members by name."""
+    pick, omit = _list(params.get("pick")), _list(params.get("omit"))
+    if pick and omit:
+        raise BadRequestData("pick and omit cannot be combined")
+    if pick:
+        return {k: v for k, v in body.items() if k in pick}
+    if omit:
+        return {k: v for k, v in body.items() if k not in omit}
+    return body
 
 
 def _respond(
@@ -218,18 +263,21 @@ def _respond_list(bodies: list, media: str, context: Any, headers: dict[str, str
     return JSONResponse(bodies, headers={**headers, "Link": neg.link_header(url)})
 
 
-def _render_options(request: Request, terms: Any) -> RenderOptions:
-    options = set(_list(request.query_params.get("options")) or [])
+def _render_options(
+    request: Request, terms: Any, params: dict[str, str] | None = None
+) -> RenderOptions:
+    params = dict(request.query_params) if params is None else params
+    options = set(_list(params.get("options")) or [])
     unknown = options - {"keyValues", "concise", "normalized", "sysAttrs"}
     if unknown:
         raise BadRequestData(f"Unknown options: {', '.join(sorted(unknown))}")
-    fmt = request.query_params.get("format")
+    fmt = params.get("format")
     representation = fmt or next(
         (o for o in ("keyValues", "concise") if o in options), "normalized"
     )
     if representation not in ("keyValues", "concise", "normalized"):
         raise BadRequestData(f"Unknown format {representation!r}")
-    attrs = _list(request.query_params.get("attrs"))
+    attrs = _list(params.get("attrs"))
     return RenderOptions(
         representation=representation,
         sys_attrs="sysAttrs" in options,
