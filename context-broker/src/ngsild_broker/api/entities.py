@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from ..contexts import Contexts
 from ..errors import BadRequestData, OperationNotSupported, ResourceNotFound, TooManyResults
 from ..model.entity import parse_attributes, parse_entity, require_entity_id
 from ..model.render import RenderOptions, render_entity, render_geojson
@@ -42,7 +43,7 @@ async def retrieve_entity(request: Request, entity_id: str) -> Response:
     options = _render_options(request, terms)
     stored = await state.entities.get(neg.tenant_of(request), entity_id)
     body = _project(render_entity(stored, terms, options), dict(request.query_params))
-    return _respond(body, media, context, request, terms, stored.attrs)
+    return _respond(body, media, context, stored.attrs)
 
 
 @router.put("/entities/{entity_id}", status_code=204)
@@ -241,21 +242,16 @@ def _project(body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _respond(
-    body: dict[str, Any], media: str, context: Any, request: Request, terms: Any, attrs: dict
-) -> Response:
-    contexts = request.app.state.contexts
+def _respond(body: dict[str, Any], media: str, context: Any, attrs: dict) -> Response:
     if media == neg.GEO_JSON:
         return JSONResponse(render_geojson(body, _geometry(attrs)), media_type=neg.GEO_JSON)
     if media == neg.JSON_LD:
-        body = {"@context": context or contexts.response_url(context), **body}
+        body = {"@context": context or Contexts.response_url(context), **body}
         return JSONResponse(body, media_type=neg.JSON_LD)
-    return JSONResponse(body, headers={"Link": neg.link_header(contexts.response_url(context))})
+    return JSONResponse(body, headers={"Link": neg.link_header(Contexts.response_url(context))})
 
 
 def _respond_list(bodies: list, media: str, context: Any, headers: dict[str, str]) -> Response:
-    from ..contexts import Contexts
-
     url = Contexts.response_url(context)
     if media == neg.JSON_LD:
         bodies = [{"@context": context or url, **b} for b in bodies]

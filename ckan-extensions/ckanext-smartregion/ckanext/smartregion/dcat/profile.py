@@ -15,7 +15,7 @@ from rdflib.term import Node
 
 from ckanext.dcat.profiles import DCAT, DCT, FOAF, RDF
 from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
-from ckanext.dcat.utils import dataset_uri, publisher_uri_organization_fallback
+from ckanext.dcat.utils import dataset_uri, publisher_uri_organization_fallback, resource_uri
 
 from . import catalog_record, spatial, vocabulary
 from .enrich import Lookups, enrich_for_output
@@ -129,7 +129,7 @@ class DcatApDeProfile(EuropeanDCATAP3Profile):
     def _add_distribution_extras(self, dataset: dict[str, Any]) -> None:
         """K35 attribution text, and dataset availability for distributions without one."""
         for resource in dataset.get("resources", []):
-            distribution = self._distribution_ref(dataset, resource)
+            distribution = self._distribution_ref(resource)
             if distribution is None:
                 continue
             text = resource.get("license_attribution_by_text")
@@ -139,9 +139,7 @@ class DcatApDeProfile(EuropeanDCATAP3Profile):
             if resource.get("availability") and not has_availability:
                 self.g.add((distribution, DCATAP.availability, URIRef(resource["availability"])))
 
-    def _distribution_ref(self, dataset: dict[str, Any], resource: dict[str, Any]) -> Node | None:
-        from ckanext.dcat.utils import resource_uri
-
+    def _distribution_ref(self, resource: dict[str, Any]) -> Node | None:
         wanted = URIRef(resource_uri(resource))
         if (None, DCAT.distribution, wanted) in self.g:
             return wanted
