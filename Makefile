@@ -41,7 +41,7 @@ help:
 	@echo "make stop     stop every service the project started (both instances)"
 	@echo "make status   show the state of the default instance"
 	@echo "make lint     ruff check"
-	@echo "make bench    search benchmark (bench/)"
+	@echo "make bench    benchmarks of CKAN search and the NGSI-LD broker (bench/)"
 	@echo "make clean    remove the virtualenv and build leftovers (keeps data)"
 
 install: system-packages $(STAMP_REQS) $(PROJECT_STAMPS)
@@ -100,10 +100,14 @@ contract-test: install
 	@if [ -z "$${BROKER_URL:-}" ]; then $(SMARTREGION) up --instance test --no-sample; fi
 	SMARTREGION_INSTANCE=test $(VENV)/bin/pytest tests/contract
 
-# Own instance (ports 35xxx), filled once with 10,000 datasets; results in bench/results/.
+# Own instance (ports 35xxx); results in bench/results/. bench.search fills CKAN once with
+# 10,000 datasets; bench.broker loads 100,000 entities into the broker (tenant "bench") and
+# drives it with wrk (Debian package, installed here when missing).
 bench: install
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	$(SMARTREGION) up --instance bench --no-sample
 	$(PY) -m bench.search
+	$(PY) -m bench.broker
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build cli/build schemas/build ckan-extensions/*/build

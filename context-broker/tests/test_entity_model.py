@@ -54,7 +54,11 @@ def test_concise_values_get_their_types():
          "location": {"value": {"type": "Point", "coordinates": [1, 2]}}},
         Terms(),
     )
-    assert entity.attrs[DEFAULT + "flow"] == [{"type": "Property", "value": 3}]
+    (flow,) = entity.attrs[DEFAULT + "flow"]
+    assert {k: v for k, v in flow.items() if k not in ("createdAt", "modifiedAt")} == {
+        "type": "Property", "value": 3
+    }
+    assert flow["createdAt"] == flow["modifiedAt"] and flow["createdAt"].endswith("Z")
     assert entity.attrs[DEFAULT + "ref"][0]["type"] == "Relationship"
     assert entity.attrs[CORE["location"]][0]["type"] == "GeoProperty"
 

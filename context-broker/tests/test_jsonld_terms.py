@@ -84,6 +84,18 @@ def test_core_terms_win_over_user_terms():
     assert terms_for(SDM_URL).expand("description") == "http://purl.org/dc/terms/description"
 
 
+def test_term_mapped_to_null_is_treated_as_undefined():
+    """JSON-LD would drop a null-mapped term; the broker stores it vocabulary-relative
+    (found by the OpenAPI fuzz test: a NULL entity type broke every later read)."""
+    terms = terms_for({"T": None, "a": None})
+    assert terms.expand("T") == NGSI_LD + "default-context/T"
+    assert terms.expand("a") == NGSI_LD + "default-context/a"
+    # "T" itself cannot be the compact form (it is defined, as null), so a prefixed
+    # name is used, as JSON-LD compaction does; it expands back to the same IRI
+    compacted = terms.compact(NGSI_LD + "default-context/T")
+    assert compacted != "T" and terms.expand(compacted) == NGSI_LD + "default-context/T"
+
+
 def test_nested_project_context_with_alias_and_prefix():
     terms = terms_for(PROJECT_URL)
     assert terms.expand("Pegel") == SDM + "WaterObserved"

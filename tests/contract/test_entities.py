@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime
 
 import httpx
 
@@ -66,6 +68,45 @@ def test_concise_input_and_representations(broker: httpx.Client, entity_id: str)
     assert with_sys["createdAt"].endswith("Z") and with_sys["modifiedAt"]
     picked = broker.get(f"/entities/{entity_id}", params={"attrs": "height"}).json()
     assert set(picked) == {"id", "type", "height"}
+    broker.delete(f"/entities/{entity_id}", headers=broker.write_headers)
+
+
+def test_attribute_system_attributes(broker: httpx.Client, entity_id: str) -> None:
+    """createdAt/modifiedAt per attribute (clause 4.8): shown only with sysAttrs; an
+    update moves modifiedAt and keeps createdAt; client-sent values are ignored."""
+    sent = water_observed(entity_id)
+    sent["height"]["createdAt"] = "2000-01-01T00:00:00Z"
+    assert create(broker, sent).status_code == 201
+    plain = broker.get(f"/entities/{entity_id}").json()
+    assert "createdAt" not in plain["height"] and "modifiedAt" not in plain["height"]
+    first = broker.get(f"/entities/{entity_id}", params={"options": "sysAttrs"}).json()
+    height = first["height"]
+    assert height["createdAt"] == height["modifiedAt"]
+    apart = datetime.fromisoformat(height["createdAt"]) - datetime.fromisoformat(first["createdAt"])
+    assert abs(apart.total_seconds()) < 5  # stamped with the entity's write
+    assert not height["createdAt"].startswith("2000")
+    time.sleep(0.01)
+    patched = broker.patch(f"/entities/{entity_id}/attrs", headers=broker.write_headers,
+                           json={"height": {"type": "Property", "value": 440.0},
+                                 "flow": {"type": "Property", "value": 1}})
+    assert patched.status_code in (204, 207), patched.text
+    second = broker.get(f"/entities/{entity_id}", params={"options": "sysAttrs"}).json()
+    assert second["height"]["createdAt"] == height["createdAt"]
+    assert second["height"]["modifiedAt"] > height["modifiedAt"]
+    assert second["location"]["modifiedAt"] == first["location"]["modifiedAt"]
+    merged = broker.post("/entityOperations/upsert", params={"options": "update"},
+                         headers=broker.write_headers,
+                         json=[{"id": entity_id, "type": "WaterObserved", "height": 441.0}])
+    assert merged.status_code == 204, merged.text
+    third = broker.get(f"/entities/{entity_id}", params={"options": "sysAttrs"}).json()
+    assert third["height"]["createdAt"] == height["createdAt"]
+    assert third["height"]["modifiedAt"] > second["height"]["modifiedAt"]
+    concise = broker.get(f"/entities/{entity_id}",
+                         params={"options": "concise,sysAttrs"}).json()
+    assert concise["height"]["createdAt"] == height["createdAt"]
+    key_values = broker.get(f"/entities/{entity_id}",
+                            params={"options": "keyValues,sysAttrs"}).json()
+    assert key_values["height"] == 441.0
     broker.delete(f"/entities/{entity_id}", headers=broker.write_headers)
 
 

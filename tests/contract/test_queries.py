@@ -135,3 +135,43 @@ def test_pick_and_omit(broker: httpx.Client, gauges) -> None:
     omitted = broker.get(f"/entities/{entity_id}", headers=headers,
                          params={"omit": "location,name"}).json()
     assert "location" not in omitted and "height" in omitted and "type" in omitted
+
+
+def test_q_equality_on_every_attribute_kind(broker: httpx.Client) -> None:
+    """``attr==value`` finds values, list elements, objects, vocab terms and language texts,
+    whatever index shortcut the broker takes (one entity per kind, each query names one)."""
+    run = uuid.uuid4().hex[:8]
+    kinds = {
+        "text": {"type": "Property", "value": "Leerort"},
+        "level": {"type": "Property", "value": 5.0},
+        "flag": {"type": "Property", "value": True},
+        "tags": {"type": "Property", "value": ["ems", "tide"]},
+        "readings": {"type": "ListProperty", "valueList": [1, 2, 3]},
+        "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Organization:ler"},
+        "kind": {"type": "VocabProperty", "vocab": "tideGauge"},
+        "label": {"type": "LanguageProperty", "languageMap": {"de": "Pegel", "en": "Gauge"}},
+    }
+    ids = {}
+    for name, attribute in kinds.items():
+        ids[name] = f"urn:ngsi-ld:Thing:{run}:{name}"
+        entity = {"id": ids[name], "type": f"QKind{run}", name: attribute}
+        assert broker.post("/entities", headers=broker.write_headers,
+                           json=entity).status_code == 201
+
+    def q(expression: str) -> set[str]:
+        response = broker.get("/entities", params={"type": f"QKind{run}", "q": expression})
+        assert response.status_code == 200, response.text
+        return {e["id"] for e in response.json()}
+
+    assert q('text=="Leerort"') == {ids["text"]}
+    assert q("level==5") == {ids["level"]}
+    assert q("flag==true") == {ids["flag"]}
+    assert q('tags=="tide"') == {ids["tags"]}
+    assert q("readings==2") == {ids["readings"]}
+    assert q('owner=="urn:ngsi-ld:Organization:ler"') == {ids["owner"]}
+    assert q('kind=="tideGauge"') == {ids["kind"]}
+    assert q('label=="Gauge"') == {ids["label"]}
+    assert q('text=="Leer"|level==5.5|flag==false|tags=="ti"|readings==4|label=="Peg"') == set()
+    assert q('text=="Weener","Leerort"') == {ids["text"]}
+    broker.post("/entityOperations/delete", headers=broker.write_headers,
+                json=list(ids.values()))

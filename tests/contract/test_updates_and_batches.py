@@ -137,3 +137,108 @@ def test_batch_needs_a_list(broker: httpx.Client) -> None:
     response = broker.post("/entityOperations/create", headers=broker.write_headers,
                            json={"id": "urn:x:1"})
     assert_problem(response, 400, "BadRequestData")
+
+
+def test_batch_merge_merges_into_existing_entities_only(broker: httpx.Client) -> None:
+    run = uuid.uuid4().hex[:8]
+    existing = f"urn:ngsi-ld:WaterObserved:m{run}:1"
+    missing = f"urn:ngsi-ld:WaterObserved:m{run}:missing"
+    assert create(broker, water_observed(existing, height=1.0)).status_code == 201
+    merged = broker.post("/entityOperations/merge", headers=broker.write_headers, json=[
+        {"id": existing, "type": "WaterObserved", "height": {"type": "Property", "value": 9.5},
+         "flow": {"type": "Property", "value": 3}},
+        {"id": missing, "type": "WaterObserved", "flow": {"type": "Property", "value": 1}},
+    ])
+    assert merged.status_code == 207, merged.text
+    assert merged.json()["success"] == [existing]
+    assert merged.json()["errors"][0]["entityId"] == missing
+    assert merged.json()["errors"][0]["error"]["type"].endswith("ResourceNotFound")
+    body = get(broker, existing)
+    assert (body["height"]["value"], body["flow"]["value"]) == (9.5, 3)
+    assert "location" in body and "refDevice" in body  # untouched attributes stay
+    assert broker.get(f"/entities/{missing}").status_code == 404
+    all_ok = broker.post("/entityOperations/merge", headers=broker.write_headers,
+                         json=[{"id": existing, "flow": 4}])
+    assert all_ok.status_code == 204
+    assert get(broker, existing)["flow"]["value"] == 4
+    broker.delete(f"/entities/{existing}", headers=broker.write_headers)
+
+
+def test_batch_upsert_naming_an_entity_twice_applies_both_in_order(broker: httpx.Client) -> None:
+    entity = f"urn:ngsi-ld:WaterObserved:twice{uuid.uuid4().hex[:8]}"
+    response = broker.post(
+        "/entityOperations/upsert", params={"options": "update"}, headers=broker.write_headers,
+        json=[water_observed(entity, height=1.0),
+              {"id": entity, "type": "WaterObserved", "flow": {"type": "Property", "value": 2}},
+              {"id": entity, "type": "WaterObserved", "height": {"type": "Property", "value": 3}}],
+    )
+    assert response.status_code == 201, response.text
+    body = get(broker, entity)
+    assert (body["height"]["value"], body["flow"]["value"]) == (3, 2)
+    broker.delete(f"/entities/{entity}", headers=broker.write_headers)
+
+
+def test_batch_entity_the_database_rejects_is_reported_and_others_stored(
+    broker: httpx.Client,
+) -> None:
+    """A NUL character passes JSON parsing but not PostgreSQL: only that entity fails."""
+    run = uuid.uuid4().hex[:8]
+    good = [water_observed(f"urn:ngsi-ld:WaterObserved:n{run}:{n}") for n in range(3)]
+    bad = {**water_observed(f"urn:ngsi-ld:WaterObserved:n{run}:bad"),
+           "note": {"type": "Property", "value": "nul \u0000 inside"}}
+    response = broker.post("/entityOperations/upsert", headers=broker.write_headers,
+                           json=[good[0], bad, *good[1:]])
+    assert response.status_code == 207, response.text
+    result = response.json()
+    assert sorted(result["success"]) == sorted(e["id"] for e in good)
+    assert [e["entityId"] for e in result["errors"]] == [bad["id"]]
+    assert result["errors"][0]["error"]["type"].endswith("BadRequestData")
+    assert broker.get(f"/entities/{bad['id']}").status_code == 404
+    near = broker.get("/entities", params={
+        "type": "WaterObserved", "georel": "near;maxDistance==10", "geometry": "Point",
+        "coordinates": "[7.19,53.34]", "idPattern": f"n{run}", "limit": 100,
+    })
+    assert sorted(e["id"] for e in near.json()) == sorted(e["id"] for e in good)
+    broker.post("/entityOperations/delete", headers=broker.write_headers,
+                json=[e["id"] for e in good])
+
+
+def test_batch_upsert_moves_geometries_with_the_entities(broker: httpx.Client) -> None:
+    """Replacing or merging a location through a batch moves the entity in geo-queries."""
+    run = uuid.uuid4().hex[:8]
+    ids = [f"urn:ngsi-ld:WaterObserved:g{run}:{n}" for n in range(4)]
+    created = broker.post("/entityOperations/upsert", headers=broker.write_headers,
+                          json=[water_observed(i) for i in ids])
+    assert created.status_code == 201, created.text
+    moved = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [7.45, 53.47]}}
+    replace = broker.post("/entityOperations/upsert", headers=broker.write_headers, json=[
+        {**water_observed(ids[0]), "location": moved},
+        {"id": ids[1], "type": "WaterObserved", "height": {"type": "Property", "value": 1}},
+    ])
+    merge = broker.post("/entityOperations/upsert", params={"options": "update"},
+                        headers=broker.write_headers,
+                        json=[{"id": ids[2], "type": "WaterObserved", "location": moved}])
+    assert (replace.status_code, merge.status_code) == (204, 204)
+
+    def near(lon: float, lat: float) -> list[str]:
+        response = broker.get("/entities", params={
+            "type": "WaterObserved", "georel": "near;maxDistance==100", "geometry": "Point",
+            "coordinates": f"[{lon},{lat}]", "idPattern": f"g{run}",
+        })
+        assert response.status_code == 200, response.text
+        return sorted(e["id"] for e in response.json())
+
+    assert near(7.45, 53.47) == sorted([ids[0], ids[2]])
+    assert near(7.19, 53.34) == [ids[3]]  # ids[1] was replaced without a location
+    broker.post("/entityOperations/delete", headers=broker.write_headers, json=ids)
+
+
+def test_batch_delete_as_json_ld_needs_no_context(broker: httpx.Client, entity_id: str) -> None:
+    """A list of ids cannot carry an @context: application/ld+json is fine without one."""
+    assert create(broker, water_observed(entity_id)).status_code == 201
+    response = broker.post(
+        "/entityOperations/delete", content=f'["{entity_id}"]',
+        headers={**broker.write_headers, "Content-Type": "application/ld+json"},
+    )
+    assert response.status_code == 204, response.text
+    assert broker.get(f"/entities/{entity_id}").status_code == 404

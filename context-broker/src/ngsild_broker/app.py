@@ -10,26 +10,23 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import batch, contexts_api, discovery, entities
+from .api.openapi_doc import install as install_openapi_doc
+from .api.responses import JSONResponse
 from .contexts import Contexts
 from .errors import (
     BadRequestData,
     InvalidRequest,
     NgsiLdError,
-    PayloadTooLarge,
     ResourceNotFound,
-    Unauthorized,
 )
+from .guard import WriteGuard
 from .settings import BrokerSettings
 from .store.repository import EntityRepository, create_pool
 
 log = logging.getLogger(__name__)
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: POST endpoints that only read (queries too long for a URL): public like GET.
-READ_ONLY_POST_SUFFIX = "/entityOperations/query"
 
 
 def create_app(settings: BrokerSettings | None = None) -> FastAPI:
@@ -58,34 +55,18 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.include_router(batch.router)
     app.include_router(discovery.router)
     app.include_router(contexts_api.router)
+    install_openapi_doc(app)  # full parameter/body/response docs at /openapi.json
 
     @app.get("/version", tags=["meta"])
     async def version() -> dict[str, str]:
         """Name and versions, like Orion-LD's ``/version``; also the health check."""
         return {"broker": "smartregion-broker", "version": app.version, "ngsiLdSpec": "1.8"}
+    app.add_middleware(WriteGuard, settings=settings)  # inside CORS: 401/413 get CORS headers
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
             allow_headers=["*"], expose_headers=["Location", "Link", "NGSILD-Results-Count"],
         )
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        """Authentication of writes and the body size limit, before any route runs."""
-        try:
-            is_write = request.method in WRITE_METHODS and not request.url.path.endswith(
-                READ_ONLY_POST_SUFFIX
-            )
-            if is_write and not settings.open_writes:
-                expected = f"Bearer {settings.token.get_secret_value()}"  # type: ignore[union-attr]
-                if request.headers.get("authorization") != expected:
-                    raise Unauthorized("Writes need 'Authorization: Bearer <token>'")
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > settings.max_body_bytes:
-                raise PayloadTooLarge(f"Request body larger than {settings.max_body_bytes} bytes")
-        except NgsiLdError as error:
-            return problem_response(error)
-        return await call_next(request)
 
     @app.exception_handler(NgsiLdError)
     async def ngsi_ld_error(request: Request, error: NgsiLdError) -> JSONResponse:

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from .. import jsonld
 from ..errors import BadRequestData, LdContextNotAvailable, ResourceNotFound
 from . import negotiation as neg
+from .responses import JSONResponse
 
 router = APIRouter(prefix="/ngsi-ld/v1/jsonldContexts")
 

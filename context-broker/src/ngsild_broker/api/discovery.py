@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from ..errors import ResourceNotFound
 from . import negotiation as neg
+from .responses import JSONResponse
 
 router = APIRouter(prefix="/ngsi-ld/v1")
 

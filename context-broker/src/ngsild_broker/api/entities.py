@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from ..contexts import Contexts
-from ..errors import BadRequestData, OperationNotSupported, ResourceNotFound, TooManyResults
+from ..errors import BadRequestData, ResourceNotFound, TooManyResults
 from ..model.entity import parse_attributes, parse_entity, require_entity_id
-from ..model.render import RenderOptions, render_entity, render_geojson
+from ..model.render import (
+    RenderOptions,
+    parse_language_filter,
+    render_entity,
+    render_geojson,
+)
 from ..query.geo_query import parse_geo_query
 from ..query.q_language import parse_q
+from ..query.scope_query import parse_scope_q
 from ..store.repository import EntityQuery
 from . import negotiation as neg
+from .responses import JSONResponse
 
 router = APIRouter(prefix="/ngsi-ld/v1")
 
@@ -40,7 +46,8 @@ async def retrieve_entity(request: Request, entity_id: str) -> Response:
     media = neg.response_media_type(request)
     context = neg.link_context(request)
     terms = await state.contexts.terms(context)
-    options = _render_options(request, terms)
+    options = _render_options(request, terms)  # includes lang (clause 4.15)
+    _local(request.query_params.get("local"))  # validated; no context sources to skip
     stored = await state.entities.get(neg.tenant_of(request), entity_id)
     body = _project(render_entity(stored, terms, options), dict(request.query_params))
     return _respond(body, media, context, stored.attrs)
@@ -164,7 +171,10 @@ async def query_entities_by_post(request: Request) -> Response:
     body, _ = await neg.read_json(request, request.app.state.settings.max_body_bytes)
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise BadRequestData('The body must be a JSON object with "type": "Query"')
-    params = {k: v for k, v in request.query_params.items() if k in ("limit", "offset", "count")}
+    params = {
+        k: v for k, v in request.query_params.items()
+        if k in ("limit", "offset", "count", "options", "format", "local")
+    }
     selectors = body.get("entities") or []
     if not isinstance(selectors, list) or len(selectors) > 1:
         raise BadRequestData("entities: at most one entity selector is supported")
@@ -184,6 +194,11 @@ async def query_entities_by_post(request: Request) -> Response:
         )
         if geo.get("geoproperty"):
             params["geoproperty"] = str(geo["geoproperty"])
+    for member in ("lang", "scopeQ", "csf"):  # members of the Query data type (5.2.23)
+        if member in body:
+            if not isinstance(body[member], str):
+                raise BadRequestData(f"{member} must be a string")
+            params[member] = body[member]
     return await _query(request, params)
 
 
@@ -192,9 +207,21 @@ async def _query(request: Request, params: dict[str, str]) -> Response:
     media = neg.response_media_type(request)
     context = neg.link_context(request)
     terms = await state.contexts.terms(context)
-    unsupported = sorted({"csf", "scopeQ", "lang", "local"} & params.keys())
-    if unsupported:
-        raise OperationNotSupported(f"Not implemented yet: {', '.join(unsupported)}")
+    # local=true (clause 6.4.3.2): answer from locally held entities only. This broker holds
+    # no context source registrations, so local and distributed answers are the same.
+    local = _local(params.get("local"))
+    if params.get("csf") is not None:
+        # csf filters context source registrations (q syntax, clause 4.9); with none held,
+        # it is validated but selects nothing away.
+        try:
+            parse_q(params["csf"])
+        except BadRequestData as error:
+            raise BadRequestData(f"csf: {error.detail}") from None
+    scope_text = params.get("scopeQ")
+    if scope_text is not None and request.method == "GET":
+        # "+" is the one-level wildcard of scopeQ, but form decoding turns a literal "+" of
+        # the URL into a space (which no scope may contain): take the value undecoded.
+        scope_text = _url_param(request, "scopeQ")
     geo = parse_geo_query(
         params.get("georel"), params.get("geometry"), params.get("coordinates"),
         params.get("geoproperty"),
@@ -209,11 +236,17 @@ async def _query(request: Request, params: dict[str, str]) -> Response:
         geo=geo,
         q=parse_q(params["q"]) if params.get("q") else None,
         expand=terms.expand,
+        count=params.get("count") == "true",
+        scope_q=parse_scope_q(scope_text) if scope_text is not None else None,
     )
     if not (
         query.type_groups or query.ids or query.id_pattern or query.attrs or query.geo or query.q
+        or query.scope_q or local
     ):
-        raise BadRequestData("Query needs at least one of type, id, idPattern, attrs, q or geoQ")
+        raise BadRequestData(
+            "Query needs at least one of type, id, idPattern, attrs, q, geoQ, scopeQ "
+            "or local=true"
+        )
     if query.limit > state.settings.max_limit:
         raise TooManyResults(f"limit must not exceed {state.settings.max_limit}")
     options = _render_options(request, terms, params)
@@ -274,11 +307,32 @@ def _render_options(
     if representation not in ("keyValues", "concise", "normalized"):
         raise BadRequestData(f"Unknown format {representation!r}")
     attrs = _list(params.get("attrs"))
+    lang = params.get("lang")
     return RenderOptions(
         representation=representation,
         sys_attrs="sysAttrs" in options,
         attrs=frozenset(terms.expand(a) for a in attrs) if attrs else None,
+        lang=parse_language_filter(lang) if lang is not None else None,
     )
+
+
+def _local(value: str | None) -> bool:
+    """The boolean ``local`` parameter; anything but true/false is BadRequestData."""
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise BadRequestData(f"local must be true or false, got {value[:40]!r}")
+
+
+def _url_param(request: Request, name: str) -> str | None:
+    """The last value of a URL query parameter, percent-decoded only ("+" stays "+")."""
+    found = None
+    for pair in request.url.query.split("&"):
+        key, _, value = pair.partition("=")
+        if unquote(key) == name:
+            found = unquote(value)
+    return found
 
 
 def _type_groups(expression: str | None, terms: Any) -> list[list[str]] | None:

@@ -7,10 +7,10 @@ not also send a Link header. Responses follow the Accept header.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+import orjson
 from fastapi import Request
 
 from ..errors import (
@@ -61,7 +61,7 @@ async def read_json(request: Request, max_bytes: int) -> tuple[Any, str]:
             raise PayloadTooLarge(f"Request body larger than {max_bytes} bytes")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks) or b"null"), media
+        return orjson.loads(b"".join(chunks) or b"null"), media
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"Request body is not valid JSON: {error}") from error
 
@@ -76,7 +76,8 @@ async def read_body(request: Request, max_bytes: int) -> tuple[Any, Any]:
         contexts = [item.get("@context") for item in _items(body)]
         if any(c is None for c in contexts):
             raise BadRequestData("application/ld+json bodies need an @context")
-        return body, contexts[0]
+        # A body without any object (a list of ids for batch delete) carries no @context.
+        return body, contexts[0] if contexts else None
     if any("@context" in item for item in _items(body)):
         raise BadRequestData("application/json bodies take their @context from the Link header")
     return body, link

@@ -101,7 +101,7 @@ class TermMap:
         if term.startswith("@"):
             return term
         definition = self._definitions.get(term)
-        if definition is not None:
+        if definition is not None and definition.iri is not None:
             return definition.iri
         prefix, colon, suffix = term.partition(":")
         if colon and prefix:

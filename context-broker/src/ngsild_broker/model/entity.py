@@ -10,7 +10,7 @@ that nothing malformed reaches the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -99,8 +99,10 @@ def parse_attributes(
         raise BadRequestData(f"Attributes nested deeper than {MAX_NESTING} levels")
     result: dict[str, list[dict[str, Any]]] = {}
     for name, raw in members.items():
-        if not name or not isinstance(name, str):
-            raise BadRequestData("Attribute names must be non-empty strings")
+        if not name or not isinstance(name, str) or any(ord(ch) < 32 for ch in name):
+            raise BadRequestData(
+                "Attribute names must be non-empty strings without control characters"
+            )
         instances = raw if isinstance(raw, list) and raw and all(
             isinstance(item, dict) and _looks_like_attribute(item) for item in raw
         ) else [raw]
@@ -108,8 +110,19 @@ def parse_attributes(
         dataset_ids = [p.get("datasetId", "") for p in parsed]
         if len(set(dataset_ids)) != len(dataset_ids):
             raise BadRequestData(f"Attribute {name!r} has two instances with the same datasetId")
+        if depth == 0:
+            stamp_instances(parsed)
         result[terms.expand(name)] = parsed
     return result
+
+
+def stamp_instances(instances: list[dict[str, Any]]) -> None:
+    """System attributes of attribute instances (clause 4.8): both set to now here; on a
+    write that overwrites an existing instance the database keeps its ``createdAt``
+    (``ngsild_keep_created`` in store/schema.sql)."""
+    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    for instance in instances:
+        instance["createdAt"] = instance["modifiedAt"] = now
 
 
 def parse_attribute(name: str, raw: Any, terms: Terms, *, depth: int) -> dict[str, Any]:

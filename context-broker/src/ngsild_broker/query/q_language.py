@@ -29,12 +29,14 @@ with limits on length, nesting and number of terms.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from ..errors import BadRequestData
 
@@ -468,7 +470,44 @@ class _SqlBuilder:
             f"WHERE {matches})"
         )
         condition = f"{target} IS NOT NULL AND NOT {any_element}" if negative else any_element
-        return f"EXISTS (SELECT 1 FROM {source} WHERE {condition})"
+        exact = f"EXISTS (SELECT 1 FROM {source} WHERE {condition})"
+        prefilter = self.equality_prefilter(term)
+        return f"({prefilter} AND {exact})" if prefilter else exact
+
+    def equality_prefilter(self, term: Term) -> str | None:
+        """For ``attr==value``: containment tests the GIN index on ``attrs`` can answer.
+
+        The exact condition needs every instance unpacked, which means reading every
+        candidate row; this necessary condition narrows the candidates through the index
+        first. It covers each member the exact test compares (value, object, vocab,
+        valueList, one list level) and lets LanguageProperty instances through unfiltered.
+        """
+        path = term.path
+        if term.op != "==" or len(path.attrs) != 1 or path.member or path.keys:
+            return None
+        values = [v for v in term.values if isinstance(v, Value)]
+        if len(values) != len(term.values) or any(
+            v.kind not in ("string", "number", "boolean") for v in values
+        ):
+            return None
+        attr = self.expand(path.attrs[0])
+        documents: list[Any] = []
+        for value in values:
+            plain: Any = float(value.value) if value.kind == "number" else value.value
+            members = ["value", "valueList"] if value.kind != "string" else [
+                "value", "object", "valueList", "vocab"
+            ]
+            for member in members:
+                documents.append({attr: [{member: [plain]}]})
+                if member != "valueList":
+                    documents.append({attr: [{member: plain}]})
+            if value.kind == "string":
+                expanded = self.expand(str(plain))
+                documents += [{attr: [{"vocab": expanded}]}, {attr: [{"vocab": [expanded]}]}]
+        if any(value.kind == "string" for value in values):
+            documents.append({attr: [{"type": "LanguageProperty"}]})
+        unique = list({json.dumps(d, sort_keys=True): d for d in documents}.values())
+        return "(" + " OR ".join(f"attrs @> {self.bind(d)}::jsonb" for d in unique) + ")"
 
     def instances(self, attrs: tuple[str, ...]) -> str:
         """FROM clause over the instances of the path's last (sub-)attribute, named ``i``."""

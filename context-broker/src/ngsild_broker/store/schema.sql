@@ -34,3 +34,27 @@ CREATE TABLE IF NOT EXISTS entity_geo (
     FOREIGN KEY (tenant, entity_id) REFERENCES entities (tenant, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS entity_geo_geom_idx ON entity_geo USING gist (geom);
+-- near;maxDistance measures in metres on the spheroid (geography): its own index.
+CREATE INDEX IF NOT EXISTS entity_geo_geog_idx ON entity_geo USING gist ((geom::geography));
+
+-- Attribute instances carry createdAt/modifiedAt (set by the broker on every write).
+-- When a write overwrites an attribute, each new instance keeps the createdAt of the old
+-- instance with the same datasetId: the attribute was modified, not created.
+CREATE OR REPLACE FUNCTION ngsild_keep_created(old jsonb, new jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(a.key, (
+        SELECT jsonb_agg(CASE WHEN o.created IS NULL THEN i.value
+                              ELSE jsonb_set(i.value, '{createdAt}', o.created) END
+                         ORDER BY i.n)
+        FROM jsonb_array_elements(a.value) WITH ORDINALITY AS i(value, n)
+        LEFT JOIN LATERAL (
+            SELECT oi -> 'createdAt' AS created
+            FROM jsonb_array_elements(CASE WHEN jsonb_typeof(old -> a.key) = 'array'
+                                           THEN old -> a.key END) AS oi
+            WHERE oi ? 'createdAt'
+              AND coalesce(oi ->> 'datasetId', '') = coalesce(i.value ->> 'datasetId', '')
+            LIMIT 1
+        ) AS o ON true
+    )), '{}'::jsonb)
+    FROM jsonb_each(new) AS a
+$$;
