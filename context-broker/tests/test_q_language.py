@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 from ngsild_broker.errors import BadRequestData
+from ngsild_broker.query.expression_parser import MAX_DEPTH
 from ngsild_broker.query.q_language import (
-    MAX_DEPTH,
     MAX_LENGTH,
     MAX_TERMS,
     And,

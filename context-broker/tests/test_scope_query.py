@@ -8,8 +8,8 @@ import json
 
 import pytest
 from ngsild_broker.errors import BadRequestData
+from ngsild_broker.query.expression_parser import MAX_DEPTH
 from ngsild_broker.query.scope_query import (
-    MAX_DEPTH,
     MAX_LENGTH,
     MAX_LEVELS,
     MAX_SCOPES,

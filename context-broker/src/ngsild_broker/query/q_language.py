@@ -39,9 +39,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import BadRequestData
+from .expression_parser import ExpressionParser
 
 MAX_LENGTH = 4096
-MAX_DEPTH = 16
 MAX_TERMS = 64
 MAX_REGEX_DEPTH = 32
 
@@ -125,77 +125,21 @@ def parse_q(text: str) -> QNode:
     return _Parser(text).parse()
 
 
-class _Parser:
+class _Parser(ExpressionParser[QNode]):
+    language = "q"
+
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.depth = 0
+        super().__init__(text)
         self.terms = 0
 
-    # -- helpers
-    def error(self, what: str, pos: int | None = None) -> BadRequestData:
-        where = self.pos if pos is None else pos
-        return BadRequestData(f"Invalid q at position {where}: {what}")
+    def make_and(self, children: tuple[QNode, ...]) -> QNode:
+        return And(children)
 
-    def peek(self, offset: int = 0) -> str:
-        index = self.pos + offset
-        return self.text[index] if index < len(self.text) else ""
+    def make_or(self, children: tuple[QNode, ...]) -> QNode:
+        return Or(children)
 
-    def skip_space(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
-            self.pos += 1
-
-    # -- grammar
-    def parse(self) -> QNode:
-        node = self.parse_or()
-        self.skip_space()
-        if self.pos < len(self.text):
-            if self.peek() == ")":
-                raise self.error("unbalanced parentheses (')' without '(')")
-            raise self.error(f"unexpected character {self.peek()!r}")
-        return node
-
-    def parse_or(self) -> QNode:
-        children = [self.parse_and()]
-        while True:
-            self.skip_space()
-            if self.peek() != "|":
-                break
-            self.pos += 1
-            children.append(self.parse_and())
-        return children[0] if len(children) == 1 else Or(tuple(children))
-
-    def parse_and(self) -> QNode:
-        children = [self.parse_primary()]
-        while True:
-            self.skip_space()
-            if self.peek() != ";":
-                break
-            self.pos += 1
-            children.append(self.parse_primary())
-        return children[0] if len(children) == 1 else And(tuple(children))
-
-    def parse_primary(self) -> QNode:
-        self.skip_space()
-        char = self.peek()
-        if char == "(":
-            start = self.pos
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise self.error(f"parentheses nested deeper than {MAX_DEPTH} levels")
-            self.pos += 1
-            node = self.parse_or()
-            self.skip_space()
-            if self.peek() != ")":
-                if self.pos >= len(self.text):
-                    raise self.error(f"unbalanced parentheses ('(' at position {start} not closed)")
-                raise self.error(f"expected ')' or a logical operator, got {self.peek()!r}")
-            self.pos += 1
-            self.depth -= 1
-            return node
-        if char in ("", ";", "|", ")"):
-            if char == ")" and self.depth == 0:
-                raise self.error("unbalanced parentheses (')' without '(')")
+    def parse_operand(self) -> QNode:
+        if self.peek() in ("", ";", "|", ")"):
             raise self.error("empty term (expected an attribute name or '(')")
         return self.parse_term()
 

@@ -37,15 +37,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import BadRequestData
+from .expression_parser import ExpressionParser
 
 MAX_LENGTH = 4096
-MAX_DEPTH = 16
 MAX_SCOPES = 64
 MAX_LEVELS = 32
 
 SINGLE_LEVEL = "+"
 MULTI_LEVEL = "#"
-_OR = frozenset(",|")
 _STOP = frozenset(",|;() \t\r\n")
 #: Besides Unicode letters and digits (clause 4.19 ABNF: ScopeLevelChar). The hyphen is an
 #: extension: place names such as ``/Bad-Zwischenahn`` occur in stored scopes.
@@ -99,77 +98,24 @@ def parse_scope_q(text: object) -> ScopeNode:
     return _Parser(text).parse()
 
 
-class _Parser:
+class _Parser(ExpressionParser[ScopeNode]):
+    language = "scopeQ"
+    or_operators = ",|"
+
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.depth = 0
+        super().__init__(text)
         self.scopes = 0
 
-    def error(self, what: str, pos: int | None = None) -> BadRequestData:
-        where = self.pos if pos is None else pos
-        return BadRequestData(f"Invalid scopeQ at position {where}: {what}")
+    def make_and(self, children: tuple[ScopeNode, ...]) -> ScopeNode:
+        return ScopeAnd(children)
 
-    def peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
+    def make_or(self, children: tuple[ScopeNode, ...]) -> ScopeNode:
+        return ScopeOr(children)
 
-    def skip_space(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
-            self.pos += 1
-
-    def parse(self) -> ScopeNode:
-        node = self.parse_or()
-        self.skip_space()
-        if self.pos < len(self.text):
-            if self.peek() == ")":
-                raise self.error("unbalanced parentheses (')' without '(')")
-            raise self.error(f"unexpected character {self.peek()!r}")
-        return node
-
-    def parse_or(self) -> ScopeNode:
-        children = [self.parse_and()]
-        while True:
-            self.skip_space()
-            if not self.peek() or self.peek() not in _OR:
-                break
-            self.pos += 1
-            children.append(self.parse_and())
-        return children[0] if len(children) == 1 else ScopeOr(tuple(children))
-
-    def parse_and(self) -> ScopeNode:
-        children = [self.parse_primary()]
-        while True:
-            self.skip_space()
-            if self.peek() != ";":
-                break
-            self.pos += 1
-            children.append(self.parse_primary())
-        return children[0] if len(children) == 1 else ScopeAnd(tuple(children))
-
-    def parse_primary(self) -> ScopeNode:
-        self.skip_space()
+    def parse_operand(self) -> ScopeNode:
         char = self.peek()
-        if char == "(":
-            start = self.pos
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise self.error(f"parentheses nested deeper than {MAX_DEPTH} levels")
-            self.pos += 1
-            node = self.parse_or()
-            self.skip_space()
-            if self.peek() != ")":
-                if self.pos >= len(self.text):
-                    raise self.error(
-                        f"unbalanced parentheses ('(' at position {start} not closed)"
-                    )
-                raise self.error(f"expected ')' or an operator, got {self.peek()!r}")
-            self.pos += 1
-            self.depth -= 1
-            return node
         if char == "/":
             return self.parse_scope()
-        if char == ")" and self.depth == 0:
-            raise self.error("unbalanced parentheses (')' without '(')")
         if char in ("", ",", "|", ";", ")"):
             raise self.error("empty scope (expected '/' or '(')")
         raise self.error(f"a scope starts with '/', got {char!r}")
