@@ -63,3 +63,34 @@ def test_hosted_context_is_served_used_and_deleted(broker: httpx.Client, entity_
     removed = broker.delete(url.split("/ngsi-ld/v1")[1], headers=broker.write_headers)
     assert removed.status_code == 204
     assert httpx.get(url).status_code == 404
+
+
+def test_every_broker_process_sees_a_hosted_context_come_and_go(
+    broker: httpx.Client, broker_url: str, entity_id: str
+) -> None:
+    """A broker may run several worker processes: each request on a fresh connection may
+    land in another one, and all must agree on which @contexts exist."""
+    document = {"@context": {"Messstelle": "https://example.org/ostfriesland/Messstelle"}}
+    added = broker.post("/jsonldContexts", json=document, headers=broker.write_headers)
+    assert added.status_code == 201
+    url = added.headers["location"]
+    link = f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+
+    def fresh(method: str, path: str, **kwargs) -> httpx.Response:
+        with httpx.Client(base_url=f"{broker_url}/ngsi-ld/v1", timeout=30) as client:
+            return client.request(method, path, **kwargs)
+
+    assert create(broker, {"id": entity_id, "type": "Messstelle"},
+                  headers={"Link": link}).status_code == 201
+    for _ in range(12):  # warm every worker's caches with the context
+        assert fresh("GET", f"/entities/{entity_id}", headers={"Link": link}).json()["type"] == (
+            "Messstelle"
+        )
+    assert broker.delete(url.split("/ngsi-ld/v1")[1],
+                         headers=broker.write_headers).status_code == 204
+    for _ in range(12):
+        assert fresh("GET", url.split("/ngsi-ld/v1")[1]).status_code == 404
+        assert url not in fresh("GET", "/jsonldContexts").json()
+        reused = fresh("GET", f"/entities/{entity_id}", headers={"Link": link})
+        assert reused.status_code == 503, reused.text  # LdContextNotAvailable, not stale terms
+    broker.delete(f"/entities/{entity_id}", headers=broker.write_headers)

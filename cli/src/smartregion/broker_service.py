@@ -44,6 +44,8 @@ class BrokerService(PidfileService):
             "BROKER_PORT": str(self.port),
             "BROKER_TOKEN": credentials.broker_token(secrets),
             "BROKER_CONTEXT_CACHE_DIR": str(self.s.data / "broker" / "contexts"),
+            # one worker process per core: the broker is CPU-bound Python (see bench/broker.py)
+            "BROKER_WORKERS": str(min(4, os.cpu_count() or 1)),
         }
 
     def ensure_running(self) -> bool:

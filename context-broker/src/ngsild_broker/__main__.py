@@ -10,7 +10,18 @@ from .settings import BrokerSettings
 
 def main() -> None:
     settings = BrokerSettings()  # type: ignore[call-arg]
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if settings.workers == 1:
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level="info",
+            access_log=settings.access_log,
+        )
+        return
+    # Each worker process builds its own app from the same BROKER_* environment.
+    uvicorn.run(
+        "ngsild_broker.app:create_app", factory=True, workers=settings.workers,
+        host=settings.host, port=settings.port, log_level="info",
+        access_log=settings.access_log,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api import batch, contexts_api, discovery, entities
 from .api.openapi_doc import install as install_openapi_doc
 from .api.responses import JSONResponse
+from .context_feed import ContextChangeFeed
 from .contexts import Contexts
 from .errors import (
     BadRequestData,
@@ -38,9 +39,13 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_dsn, settings.pool_size)
         app.state.entities = EntityRepository(pool)
+        feed = ContextChangeFeed(app.state.contexts.service.resolver)
+        await feed.start(settings.database_dsn)
+        app.state.context_feed = feed
         try:
             yield
         finally:
+            await feed.stop()
             await pool.close()
 
     app = FastAPI(

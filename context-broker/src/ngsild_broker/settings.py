@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,4 +35,22 @@ class BrokerSettings(BaseSettings):
     allow_context_download: bool = Field(
         default=True, description="Download unknown @context URLs (off for air-gapped sites)."
     )
-    pool_size: int = 10
+    access_log: bool = Field(
+        default=False,
+        description="Log every request (uvicorn's access log). Off by default: at thousands "
+        "of requests per second it costs a tenth of the broker's CPU and fills the disk.",
+    )
+    pool_size: int = Field(default=10, description="Database connections per worker process.")
+    workers: int = Field(
+        default=1,
+        description="Worker processes; `smartregion up` runs one per core (at most 4). "
+        "Several workers need context_cache_dir: hosted @contexts are shared through it.",
+    )
+
+    @model_validator(mode="after")
+    def _workers_share_contexts(self) -> BrokerSettings:
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.workers > 1 and self.context_cache_dir is None:
+            raise ValueError("BROKER_WORKERS > 1 needs BROKER_CONTEXT_CACHE_DIR")
+        return self

@@ -45,6 +45,7 @@ async def add_context(request: Request) -> Response:
         _resolver(request).add(url, body)
     except jsonld.InvalidContext as error:
         raise BadRequestData(f"Invalid @context: {error}") from error
+    await _announce(request, url)
     return Response(status_code=201, headers={"Location": url})
 
 
@@ -65,7 +66,14 @@ async def delete_context(request: Request, context_id: str) -> Response:
         _resolver(request).remove(entry.url)
     except jsonld.InvalidContext as error:
         raise BadRequestData(str(error)) from error
+    await _announce(request, entry.url)
     return Response(status_code=204)
+
+
+async def _announce(request: Request, url: str) -> None:
+    """Tell the other broker processes (see ngsild_broker.context_feed)."""
+    state = request.app.state
+    await state.context_feed.announce(state.entities.pool, url)
 
 
 def _resolver(request: Request) -> Any:

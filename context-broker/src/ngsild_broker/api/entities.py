@@ -40,8 +40,8 @@ async def create_entity(request: Request) -> Response:
 
 
 @router.get("/entities/{entity_id}")
-async def retrieve_entity(request: Request, entity_id: str) -> Response:
-    entity_id = require_entity_id(entity_id)
+async def retrieve_entity(request: Request) -> Response:
+    entity_id = require_entity_id(request.path_params["entity_id"])
     state = request.app.state
     media = neg.response_media_type(request)
     context = neg.link_context(request)
@@ -54,9 +54,9 @@ async def retrieve_entity(request: Request, entity_id: str) -> Response:
 
 
 @router.put("/entities/{entity_id}", status_code=204)
-async def replace_entity(request: Request, entity_id: str) -> Response:
+async def replace_entity(request: Request) -> Response:
     """Replace the whole entity (clause 5.6.18)."""
-    entity_id = require_entity_id(entity_id)
+    entity_id = require_entity_id(request.path_params["entity_id"])
     state = request.app.state
     body, context = await neg.read_body(request, state.settings.max_body_bytes)
     if isinstance(body, dict):
@@ -71,32 +71,33 @@ async def replace_entity(request: Request, entity_id: str) -> Response:
 
 
 @router.patch("/entities/{entity_id}", status_code=204)
-async def merge_entity(request: Request, entity_id: str) -> Response:
+async def merge_entity(request: Request) -> Response:
     """Merge attributes into the entity, adding new ones (clause 5.6.17)."""
-    entity_id = require_entity_id(entity_id)
+    entity_id = require_entity_id(request.path_params["entity_id"])
     return await _change_attributes(request, entity_id, mode="append")
 
 
 @router.post("/entities/{entity_id}/attrs")
-async def append_attributes(request: Request, entity_id: str) -> Response:
+async def append_attributes(request: Request) -> Response:
     """Append attributes; with ``options=noOverwrite`` existing ones are kept (clause 5.6.3)."""
-    entity_id = require_entity_id(entity_id)
+    entity_id = require_entity_id(request.path_params["entity_id"])
     options = _list(request.query_params.get("options")) or []
     mode = "append_keep" if "noOverwrite" in options else "append"
     return await _change_attributes(request, entity_id, mode=mode)
 
 
 @router.patch("/entities/{entity_id}/attrs")
-async def update_attributes(request: Request, entity_id: str) -> Response:
+async def update_attributes(request: Request) -> Response:
     """Update existing attributes only; others are reported as not updated (clause 5.6.2)."""
-    entity_id = require_entity_id(entity_id)
+    entity_id = require_entity_id(request.path_params["entity_id"])
     return await _change_attributes(request, entity_id, mode="update")
 
 
 @router.patch("/entities/{entity_id}/attrs/{attr}", status_code=204)
-async def partial_attribute_update(request: Request, entity_id: str, attr: str) -> Response:
+async def partial_attribute_update(request: Request) -> Response:
     """Replace one attribute's instance (clause 5.6.4)."""
-    entity_id = require_entity_id(entity_id)
+    entity_id = require_entity_id(request.path_params["entity_id"])
+    attr = request.path_params["attr"]
     state = request.app.state
     body, context = await neg.read_body(request, state.settings.max_body_bytes)
     terms = await state.contexts.terms(context)
@@ -112,8 +113,9 @@ async def partial_attribute_update(request: Request, entity_id: str, attr: str) 
 
 
 @router.delete("/entities/{entity_id}/attrs/{attr}", status_code=204)
-async def delete_attribute(request: Request, entity_id: str, attr: str) -> Response:
-    entity_id = require_entity_id(entity_id)
+async def delete_attribute(request: Request) -> Response:
+    entity_id = require_entity_id(request.path_params["entity_id"])
+    attr = request.path_params["attr"]
     state = request.app.state
     terms = await state.contexts.terms(neg.link_context(request))
     await state.entities.delete_attribute(
@@ -154,8 +156,8 @@ async def _change_attributes(request: Request, entity_id: str, *, mode: str) -> 
 
 
 @router.delete("/entities/{entity_id}", status_code=204)
-async def delete_entity(request: Request, entity_id: str) -> Response:
-    entity_id = require_entity_id(entity_id)
+async def delete_entity(request: Request) -> Response:
+    entity_id = require_entity_id(request.path_params["entity_id"])
     await request.app.state.entities.delete(neg.tenant_of(request), entity_id)
     return Response(status_code=204)
 

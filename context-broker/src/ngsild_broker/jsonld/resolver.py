@@ -296,6 +296,13 @@ class ContextResolver:
         self._notify(url)
         return removed
 
+    def forget(self, url: str) -> None:
+        """Drop what this process remembers of ``url`` (another process changed it); the
+        next use reads ``cache_dir`` again."""
+        self._memory.pop(url, None)
+        self._failures.pop(url, None)
+        self._notify(url)
+
     def list(self) -> list[ContextEntry]:
         """Every context this resolver can serve without the network, sorted by URL."""
         entries: dict[str, ContextEntry] = {

@@ -9,6 +9,7 @@ that nothing malformed reaches the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -241,10 +242,14 @@ def _is_datetime(value: Any) -> bool:
     return "T" in value
 
 
+#: Whitespace (as str.isspace() sees it) and control characters, which no URI contains.
+_NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def is_uri(text: str) -> bool:
     """NGSI-LD ids are URIs: a scheme and something after it (``urn:ngsi-ld:…``, ``https://…``),
     no spaces or control characters."""
-    if not text or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+    if not text or _NOT_IN_URI.search(text):
         return False
     parsed = urlparse(text)
     return bool(parsed.scheme) and bool(parsed.netloc or parsed.path)
