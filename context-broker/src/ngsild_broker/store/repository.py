@@ -28,6 +28,8 @@ from .tenants import TenantRegistry
 log = logging.getLogger(__name__)
 
 _SCHEMA_LOCK = 0x6E67736C  # "ngsl"
+#: DDL run at start-up, in this order (each file idempotent).
+SCHEMA_FILES: tuple[str, ...] = ("schema.sql",)
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,9 @@ async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
     )
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        ddl = resources.files("ngsild_broker.store").joinpath("schema.sql").read_text("utf-8")
-        await connection.execute(ddl)
+        for name in SCHEMA_FILES:
+            ddl = resources.files("ngsild_broker.store").joinpath(name).read_text("utf-8")
+            await connection.execute(ddl)
     return pool
 
 
