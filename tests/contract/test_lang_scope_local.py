@@ -321,3 +321,13 @@ def test_csf_is_validated_and_filters_no_local_entity(broker: httpx.Client, scop
         assert_problem(broker.get("/entities", headers=scoped,
                                   params={"type": "WaterObserved", "csf": csf}),
                        400, "BadRequestData")
+
+
+def test_type_star_selects_every_type(broker: httpx.Client, scoped: dict) -> None:
+    """type=* (clause 4.17): entities of all types, like local=true alone; combinable."""
+    everything = names(broker.get("/entities", headers=scoped, params={"type": "*"}))
+    assert everything == set(SCOPES)
+    narrowed = names(broker.get("/entities", headers=scoped,
+                                params={"type": "*", "scopeQ": "/Ostfriesland/#"}))
+    assert narrowed == names(broker.get("/entities", headers=scoped,
+                                        params={"local": "true", "scopeQ": "/Ostfriesland/#"}))

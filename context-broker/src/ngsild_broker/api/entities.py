@@ -228,8 +228,11 @@ async def _query(request: Request, params: dict[str, str]) -> Response:
         params.get("georel"), params.get("geometry"), params.get("coordinates"),
         params.get("geoproperty"),
     )
+    # type=* selects entities of every type and, by the spec, implies local=true (4.17)
+    all_types = params.get("type", "").strip() == "*"
+    local = local or all_types
     query = EntityQuery(
-        type_groups=_type_groups(params.get("type"), terms),
+        type_groups=None if all_types else _type_groups(params.get("type"), terms),
         ids=_list(params.get("id")),
         id_pattern=params.get("idPattern"),
         attrs=[terms.expand(a) for a in _list(params.get("attrs")) or []] or None,
