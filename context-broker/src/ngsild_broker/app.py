@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api import batch, contexts_api, discovery, entities
+from .api import batch, contexts_api, discovery, entities, subscriptions, temporal
 from .api.openapi_doc import install as install_openapi_doc
 from .api.responses import JSONResponse
 from .context_feed import ContextChangeFeed
@@ -24,8 +24,10 @@ from .errors import (
     ResourceNotFound,
 )
 from .guard import WriteGuard
+from .notify.worker import start_notifier
 from .settings import BrokerSettings
 from .store.repository import EntityRepository, create_pool
+from .store.temporal import start_history_maintenance
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,14 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         feed = ContextChangeFeed(app.state.contexts.service.resolver)
         await feed.start(settings.database_dsn)
         app.state.context_feed = feed
+        notifier = await start_notifier(settings, pool, app.state.contexts)
+        maintenance = start_history_maintenance(pool, settings.history_retention_days)
         try:
             yield
         finally:
+            maintenance.cancel()
+            if notifier is not None:
+                await notifier.stop()
             await feed.stop()
             await pool.close()
 
@@ -60,6 +67,8 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     app.include_router(batch.router)
     app.include_router(discovery.router)
     app.include_router(contexts_api.router)
+    app.include_router(subscriptions.router)
+    app.include_router(temporal.router)
     install_openapi_doc(app)  # full parameter/body/response docs at /openapi.json
 
     @app.get("/version", tags=["meta"])

@@ -47,6 +47,33 @@ class BrokerSettings(BaseSettings):
         "Several workers need context_cache_dir: hosted @contexts are shared through it.",
     )
 
+    notify: bool = Field(
+        default=True,
+        description="Deliver subscription notifications (one process of all brokers on the "
+        "database does it, chosen by an advisory lock).",
+    )
+    notify_timeout: float = Field(
+        default=5.0, description="Seconds one HTTP or MQTT delivery attempt may take."
+    )
+    notify_retry_cap: float = Field(
+        default=10.0,
+        description="Longest wait between two attempts (exponential backoff from 0.5 s), so "
+        "a receiver that is back gets its notifications within this time.",
+    )
+    notify_max_age: float = Field(
+        default=3600.0,
+        description="A notification not delivered after this many seconds is dropped and "
+        "counted as failed (timesFailed counts every failed attempt).",
+    )
+    notify_poll: float = Field(
+        default=1.0, description="Seconds between polls when no change NOTIFY arrives."
+    )
+    history_retention_days: int = Field(
+        default=0, ge=0,
+        description="Days of attribute history kept (temporal API) for tenants without a row "
+        "in history_retention; 0 keeps it forever.",
+    )
+
     @model_validator(mode="after")
     def _workers_share_contexts(self) -> BrokerSettings:
         if self.workers < 1:

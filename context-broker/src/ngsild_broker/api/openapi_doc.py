@@ -45,8 +45,10 @@ GEOMETRIES = list(GEOMETRY_DEPTH)
 GEOREL_PATTERN = ("^(near(;(maxDistance|minDistance)==[0-9]+(\\.[0-9]+)?)+|"
                   + "|".join(r for r in GEORELS if r != "near") + ")$")
 #: FastAPI's path parameter names → the names the spec uses (clause 6); same URLs.
-PATH_NAMES = {"entity_id": "entityId", "attr": "attrId", "type_name": "type",
-              "context_id": "contextId"}
+PATH_NAMES = {"entity_id": "entityId", "attr": "attrId", "attr_id": "attrId",
+              "type_name": "type", "context_id": "contextId",
+              "subscription_id": "subscriptionId", "sub_id": "subscriptionId",
+              "instance_id": "instanceId"}
 
 
 def _ref(kind: str, name: str) -> Json:
@@ -402,6 +404,269 @@ SCHEMAS["ProblemDetails"]["examples"] = [{
     "detail": "Entity id must be a URI, got 'x'"}]
 
 
+# -- Subscriptions (clauses 5.2.12-5.2.15, 5.8) and notifications (clause 5.3.1) -------------
+
+NOTIFICATION_TRIGGERS = ("entityCreated", "entityUpdated", "entityDeleted",
+                         "attributeCreated", "attributeUpdated", "attributeDeleted")
+#: Clause 5.2.12: without notificationTrigger, attribute creations and updates notify.
+DEFAULT_TRIGGERS = ["attributeCreated", "attributeUpdated"]
+REPRESENTATIONS = ["normalized", "keyValues", "concise"]
+SUBSCRIPTION_ID = "urn:ngsi-ld:Subscription:emden-high-water"
+_READ_ONLY_TIME = {**_DATE_TIME, "readOnly": True}
+_COUNTER = {"type": "integer", "minimum": 0, "readOnly": True}
+_SECONDS = {"type": "number", "exclusiveMinimum": 0}
+
+
+def _key_values(description: str, example: dict[str, str]) -> Json:
+    """A KeyValuePair list: ``[{"key": …, "value": …}, …]``."""
+    return {"type": "array", "description": description, "items": {
+        "type": "object", "required": ["key", "value"], "additionalProperties": False,
+        "properties": {"key": {"type": "string", "minLength": 1}, "value": {"type": "string"}},
+    }, "examples": [[{"key": key, "value": value} for key, value in example.items()]]}
+
+
+_SUBSCRIPTION_MEMBERS: Json = {
+    "id": {**_URI, "examples": [SUBSCRIPTION_ID],
+           "description": "Generated (urn:ngsi-ld:Subscription:<UUID>) when left out."},
+    "type": {"const": "Subscription"},
+    "subscriptionName": {"type": "string", "examples": ["High water in Emden"]},
+    "description": {"type": "string"},
+    "entities": {"type": "array", "minItems": 1,
+                 "items": _schema("SubscriptionEntitySelector"),
+                 "description": "Entities to watch (any selector matches)."},
+    "watchedAttributes": {
+        **_NAMES, "minItems": 1,
+        "description": "Notify only on changes of these attributes (default: any).",
+    },
+    "notificationTrigger": {
+        "type": "array", "minItems": 1, "uniqueItems": True,
+        "items": {"type": "string", "enum": list(NOTIFICATION_TRIGGERS)},
+        "default": DEFAULT_TRIGGERS, "description": "Which kinds of change notify.",
+    },
+    "q": {"type": "string", "description": "Query language filter (clause 4.9) the changed "
+                                           "entity must match.", "examples": ["height>500"]},
+    "geoQ": _schema("GeoQuery"),
+    "scopeQ": {"type": "string", "description": "Scope query, as the scopeQ parameter."},
+    "lang": {"type": "string", "description": "Language filter of the notified entities, as "
+                                              "the lang parameter."},
+    "timeInterval": {**_SECONDS, "description": (
+        "Seconds between periodic notifications (instead of notifying on change); not with "
+        "watchedAttributes, throttling or notificationTrigger.")},
+    "throttling": {**_SECONDS, "description": "Minimum seconds between two notifications."},
+    "expiresAt": {**_DATE_TIME, "description": "From then on the subscription is expired."},
+    "isActive": {"type": "boolean", "default": True, "description": "false pauses it."},
+    "status": {"type": "string", "enum": ["active", "paused", "expired"], "readOnly": True,
+               "description": "paused: isActive is false; expired: expiresAt has passed."},
+    "notification": _schema("NotificationParams"),
+    "jsonldContext": {"type": "string", "format": "uri", "readOnly": True, "description": (
+        "URL of the @context the subscription was created with; it expands the terms of "
+        "q, attributes and types when notifying.")},
+    "@context": _schema("LdContext"),
+}
+_EXCLUDED_BY_TIME_INTERVAL = ("watchedAttributes", "throttling", "notificationTrigger")
+
+SCHEMAS.update({
+    "SubscriptionEntitySelector": {
+        "allOf": [_schema("EntitySelector"), {"required": ["type"]}],
+        "description": "Entities of this type, optionally restricted by id or idPattern.",
+    },
+    "Endpoint": {
+        "type": "object",
+        "description": "Where notifications go (clause 5.2.15).",
+        "properties": {
+            "uri": {
+                "type": "string", "format": "uri", "pattern": "^(https?|mqtts?)://",
+                "description": "http(s)://… receives an HTTP POST per notification; "
+                               "mqtt(s)://host[:port]/topic an MQTT message on the topic.",
+                "examples": ["https://alerts.example.org/ngsi-ld/notify",
+                             "mqtt://mqtt.example.org:1883/emden/water"],
+            },
+            "accept": {"type": "string", "enum": [neg.JSON, neg.JSON_LD], "default": neg.JSON,
+                       "description": "Media type of the notifications."},
+            "receiverInfo": _key_values(
+                "Sent with each notification: as HTTP headers, or in the metadata of the MQTT "
+                "message.",
+                {"X-Api-Key": "secret"}),
+            "notifierInfo": _key_values(
+                "Settings of the delivery, e.g. MQTT-QoS (0 or 1).", {"MQTT-QoS": "1"}),
+        },
+    },
+    "NotificationParams": {
+        "type": "object",
+        "description": "What to send and where (clause 5.2.14), and how delivery went "
+                       "(read-only members).",
+        "properties": {
+            "attributes": {**_NAMES, "description": "Attributes to include (default: all)."},
+            "format": {"type": "string", "enum": REPRESENTATIONS, "default": "normalized"},
+            "showChanges": {"type": "boolean", "default": False, "description": (
+                "true: changed instances also carry their previous value (previousValue, "
+                "previousObject, …).")},
+            "sysAttrs": {"type": "boolean", "default": False,
+                         "description": "true: with createdAt/modifiedAt."},
+            "endpoint": _schema("Endpoint"),
+            "status": {"type": "string", "enum": ["ok", "failed"], "readOnly": True,
+                       "description": "Outcome of the last notification."},
+            "timesSent": _COUNTER,
+            "timesFailed": _COUNTER,
+            "lastNotification": _READ_ONLY_TIME,
+            "lastSuccess": _READ_ONLY_TIME,
+            "lastFailure": _READ_ONLY_TIME,
+        },
+    },
+    "Subscription": {
+        "type": "object",
+        "description": (
+            "A subscription (clause 5.2.12): which changes of which entities are notified, to "
+            "which endpoint (see the notification callback of POST /subscriptions for what "
+            "the endpoint receives). Entity types and attribute names are terms of the "
+            "@context."
+        ),
+        "required": ["type", "notification"],
+        "properties": _SUBSCRIPTION_MEMBERS,
+        "anyOf": [{"required": ["entities"]}, {"required": ["watchedAttributes"]}],
+        "allOf": [{"properties": {"notification": {
+            "required": ["endpoint"], "properties": {"endpoint": {"required": ["uri"]}}}}}],
+        "dependentSchemas": {"timeInterval": {"not": {"anyOf": [
+            {"required": [member]} for member in _EXCLUDED_BY_TIME_INTERVAL]}}},
+    },
+    "SubscriptionFragment": {
+        "type": "object", "minProperties": 1,
+        "description": (
+            "Members to add or replace (clause 5.8.2); notification and its endpoint are "
+            "merged member by member. The id cannot be changed; the result must again be a "
+            "valid subscription."
+        ),
+        "properties": _SUBSCRIPTION_MEMBERS,
+    },
+    "Notification": {
+        "type": "object",
+        "description": (
+            "What a subscription's endpoint receives (clause 5.3.1): an HTTP POST body, or "
+            "the body of an MQTT message."
+        ),
+        "required": ["id", "type", "subscriptionId", "notifiedAt", "data"],
+        "properties": {
+            "id": {**_URI, "examples": ["urn:ngsi-ld:Notification:7d0c4b7e"]},
+            "type": {"const": "Notification"},
+            "subscriptionId": {**_URI, "examples": [SUBSCRIPTION_ID]},
+            "notifiedAt": _DATE_TIME,
+            "data": {"type": "array", "minItems": 1, "items": _schema("EntityResult"),
+                     "description": "The changed entities in the subscription's format and "
+                                    "attributes; a deleted entity as id, type and deletedAt."},
+            "@context": _schema("LdContext"),
+        },
+    },
+})
+
+
+# -- Temporal representation (clauses 4.5.7-4.5.9, 4.5.19, 4.11, 5.2.21) ---------------------
+
+TIMERELS = ["before", "after", "between"]
+TIME_PROPERTIES = ["observedAt", "createdAt", "modifiedAt"]
+AGGR_METHODS = ["totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq"]
+#: Simplified temporal representation (temporalValues): the member holding [value, time]
+#: pairs, per attribute type.
+TEMPORAL_VALUE_MEMBERS = {
+    "Property": "values", "GeoProperty": "values", "Relationship": "objects",
+    "LanguageProperty": "languageMaps", "ListProperty": "valueLists", "VocabProperty": "vocabs",
+}
+#: ISO 8601 duration such as PT1H or P1DT12H.
+DURATION_PATTERN = (r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?"
+                    r"(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_VALUE_AT = {"type": "array", "minItems": 2, "maxItems": 2,
+             "prefixItems": [{"description": "the value"},
+                             {**_DATE_TIME, "description": "its time (timeproperty)"}]}
+_AGGREGATE = {"type": "array", "minItems": 3, "maxItems": 3,
+              "prefixItems": [{"description": "the aggregate (null: no instance)"},
+                              {**_DATE_TIME, "description": "period start"},
+                              {**_DATE_TIME, "description": "period end"}]}
+
+
+def _temporal_entity(attribute: str, description: str) -> Json:
+    """An attribute with several datasetIds (or whose type changed) is a list of them."""
+    return {"type": "object", "description": description, "required": ["id", "type"],
+            "properties": _ENTITY_MEMBERS, "additionalProperties": {"anyOf": [
+                _schema(attribute), {"type": "array", "items": _schema(attribute)}]}}
+
+
+SCHEMAS.update({
+    "AttributeInstance": {
+        "description": "One instance of an attribute's history: the attribute with the time "
+                       "it applies to (observedAt) and the broker-assigned instanceId.",
+        "allOf": [_schema("Attribute"), {"properties": {"instanceId": {
+            **_URI, "examples": ["urn:ngsi-ld:Instance:0a6c2f"],
+            "description": "Names the instance in .../attrs/{attrId}/{instanceId}."}}}],
+    },
+    "TemporalAttribute": {
+        "description": "The instances of one attribute, normalized (clause 4.5.7).",
+        "anyOf": [_schema("AttributeInstance"),
+                  {"type": "array", "minItems": 1, "items": _schema("AttributeInstance")}],
+    },
+    "TemporalValues": {
+        "description": (
+            "Simplified temporal representation (temporalValues, clause 4.5.9): [value, time] "
+            "pairs in a member named after the attribute type: "
+            + ", ".join(f"{kind} {member}" for kind, member in TEMPORAL_VALUE_MEMBERS.items())
+            + "."
+        ),
+        "oneOf": [{"type": "object", "required": ["type", member], "properties": {
+            "type": {"const": kind}, member: {"type": "array", "items": _VALUE_AT}}}
+            for kind, member in TEMPORAL_VALUE_MEMBERS.items()],
+    },
+    "AggregatedValues": {
+        "type": "object", "minProperties": 2,
+        "description": (
+            "Aggregated temporal representation (aggregatedValues, clause 4.5.19): one member "
+            "per method of aggrMethods, each a list of [aggregate, period start, period end]."
+        ),
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "enum": list(TEMPORAL_VALUE_MEMBERS)},
+                       **{method: {"type": "array", "items": _AGGREGATE}
+                          for method in AGGR_METHODS}},
+    },
+    "TemporalEntity": _temporal_entity("TemporalAttribute", (
+        "The temporal evolution of an entity, normalized: each attribute is the list of its "
+        "instances, each with observedAt (and, as returned, instanceId)."
+    )),
+    "TemporalEntityValues": _temporal_entity(
+        "TemporalValues", "The temporal evolution of an entity, simplified (temporalValues)."),
+    "TemporalEntityAggregated": _temporal_entity(
+        "AggregatedValues", "Aggregates of an entity's attributes (aggregatedValues)."),
+    "TemporalEntityResult": {
+        "description": "A temporal entity in the representation asked for.",
+        "anyOf": [_schema(name) for name in (
+            "TemporalEntity", "TemporalEntityValues", "TemporalEntityAggregated")],
+    },
+    "TemporalEntityFragment": {
+        "type": "object", "minProperties": 1,
+        "description": "Attribute instances to add, as in a temporal entity.",
+        "properties": {"id": _URI, "type": _ENTITY_MEMBERS["type"],
+                       "@context": _schema("LdContext")},
+        "additionalProperties": _schema("TemporalAttribute"),
+    },
+    "TemporalQ": {
+        "type": "object",
+        "description": "Temporal restriction (clause 5.2.21), as the timerel, timeAt, "
+                       "endTimeAt, timeproperty and lastN parameters.",
+        "properties": {
+            "timerel": {"type": "string", "enum": TIMERELS},
+            "timeAt": _DATE_TIME,
+            "endTimeAt": _DATE_TIME,
+            "timeproperty": {"type": "string", "enum": TIME_PROPERTIES,
+                             "default": "observedAt"},
+            "lastN": {"type": "integer", "minimum": 1, "description": "As the lastN parameter."},
+        },
+        "dependentRequired": {"timerel": ["timeAt"]},
+        "if": {"required": ["timerel"], "properties": {"timerel": {"const": "between"}}},
+        "then": {"required": ["endTimeAt"]},
+    },
+    "TemporalQuery": {
+        "description": "The query document of POST /entityOperations/query with temporalQ.",
+        "allOf": [_schema("Query"), {"properties": {"temporalQ": _schema("TemporalQ")}}],
+    },
+})
+
+
 def _with_context(schema: Json) -> Json:
     return {"allOf": [schema, {"required": ["@context"]}]}
 
@@ -427,6 +692,53 @@ BATCH_RESULT = {"success": [EXAMPLE_ID], "errors": [{
     "entityId": "urn:ngsi-ld:WaterObserved:x",
     "error": {"type": errors.ERROR_BASE + "AlreadyExists", "title": "Already exists",
               "status": 409, "detail": "Entity urn:ngsi-ld:WaterObserved:x already exists"}}]}
+SUBSCRIPTION: Json = {
+    "id": SUBSCRIPTION_ID, "type": "Subscription", "subscriptionName": "High water in Emden",
+    "entities": [{"type": "WaterObserved"}], "watchedAttributes": ["height"],
+    "q": "height>500",
+    "notification": {"attributes": ["height"], "format": "keyValues", "endpoint": {
+        "uri": "https://alerts.example.org/ngsi-ld/notify", "accept": neg.JSON,
+        "receiverInfo": [{"key": "X-Api-Key", "value": "secret"}]}},
+}
+MQTT_SUBSCRIPTION: Json = {
+    "type": "Subscription",
+    "entities": [{"type": "WaterObserved", "idPattern": "^urn:ngsi-ld:WaterObserved:emd-.*"}],
+    "notificationTrigger": ["entityCreated", "attributeUpdated"], "throttling": 60,
+    "notification": {"format": "concise", "endpoint": {
+        "uri": "mqtt://mqtt.example.org:1883/emden/water",
+        "notifierInfo": [{"key": "MQTT-QoS", "value": "1"}]}},
+}
+STORED_SUBSCRIPTION: Json = {
+    **SUBSCRIPTION, "isActive": True, "status": "active",
+    "notification": {**SUBSCRIPTION["notification"], "status": "ok", "timesSent": 3,
+                     "timesFailed": 0, "lastNotification": "2026-11-22T10:15:01Z",
+                     "lastSuccess": "2026-11-22T10:15:01Z"},
+}
+NOTIFICATION: Json = {
+    "id": "urn:ngsi-ld:Notification:7d0c4b7e", "type": "Notification",
+    "subscriptionId": SUBSCRIPTION_ID, "notifiedAt": "2026-11-22T10:15:01Z",
+    "data": [{"id": EXAMPLE_ID, "type": "WaterObserved", "height": 512.0}],
+}
+
+
+def _height_history(instance_ids: bool) -> list[Json]:
+    values = ((432.0, "2026-11-22T10:00:00Z"), (440.0, "2026-11-22T10:15:00Z"))
+    return [{"type": "Property", "value": value, "unitCode": "CMT", "observedAt": at,
+             **({"instanceId": f"urn:ngsi-ld:Instance:{n}"} if instance_ids else {})}
+            for n, (value, at) in enumerate(values, 1)]
+
+
+_TEMPORAL_HEAD = {"id": EXAMPLE_ID, "type": "WaterObserved"}
+TEMPORAL_ENTITY: Json = {**_TEMPORAL_HEAD, "height": _height_history(instance_ids=False)}
+TEMPORAL_EXAMPLES: Json = _examples(
+    normalized={**_TEMPORAL_HEAD, "height": _height_history(instance_ids=True)},
+    temporalValues={**_TEMPORAL_HEAD, "height": {"type": "Property", "values": [
+        [432.0, "2026-11-22T10:00:00Z"], [440.0, "2026-11-22T10:15:00Z"]]}},
+    aggregatedValues={**_TEMPORAL_HEAD, "height": {
+        "type": "Property",
+        "avg": [[436.0, "2026-11-22T10:00:00Z", "2026-11-22T11:00:00Z"]],
+        "max": [[440.0, "2026-11-22T10:00:00Z", "2026-11-22T11:00:00Z"]]}},
+)
 
 
 # -- Parameters and headers ------------------------------------------------------------------
@@ -556,7 +868,7 @@ def parameters(settings: BrokerSettings) -> Json:
             {"type": "integer", "minimum": 0, "maximum": settings.max_limit, "default": 20},
             examples=_examples(page=100),
         ),
-        "offset": _param("query", "offset", "Entities to skip (pagination).",
+        "offset": _param("query", "offset", "Results to skip (pagination).",
                          {"type": "integer", "minimum": 0, "default": 0},
                          examples=_examples(second_page=100)),
         "count": _param(
@@ -622,6 +934,73 @@ def parameters(settings: BrokerSettings) -> Json:
         "kind": _param("query", "kind", "Only @contexts of this kind.",
                        {"type": "string", "enum": ["Cached", "Hosted"]},
                        examples=_examples(hosted="Hosted")),
+        **_subscription_and_temporal_parameters(),
+    }
+
+
+def _subscription_and_temporal_parameters() -> Json:
+    date_time = {"type": "string", "format": "date-time"}
+    return {
+        "subscriptionId": _param("path", "subscriptionId",
+                                 "Id of the subscription (a URI; URL-encode it).",
+                                 {"type": "string"}, examples=_examples(id=SUBSCRIPTION_ID)),
+        "instanceId": _param(
+            "path", "instanceId",
+            "instanceId of the attribute instance, as in the normalized temporal "
+            "representation.", {"type": "string"},
+            examples=_examples(id="urn:ngsi-ld:Instance:1"),
+        ),
+        "timerel": _param(
+            "query", "timerel",
+            "Temporal relation (clause 4.11) of timeproperty to timeAt: before, after, or "
+            "between timeAt and endTimeAt. Needs timeAt (between: also endTimeAt). Without "
+            "timerel the whole history is considered.",
+            {"type": "string", "enum": TIMERELS}, examples=_examples(since="after"),
+        ),
+        "timeAt": _param("query", "timeAt", "Reference time of timerel (ISO 8601, UTC).",
+                         date_time, examples=_examples(morning="2026-11-22T06:00:00Z")),
+        "endTimeAt": _param("query", "endTimeAt", "End of the range of timerel=between.",
+                            date_time, examples=_examples(noon="2026-11-22T12:00:00Z")),
+        "timeproperty": _param(
+            "query", "timeproperty", "The time of an instance that timerel compares.",
+            {"type": "string", "enum": TIME_PROPERTIES, "default": "observedAt"},
+            examples=_examples(stored="createdAt"),
+        ),
+        "lastN": _param(
+            "query", "lastN",
+            "Only the N most recent instances of each attribute (within the time range).",
+            {"type": "integer", "minimum": 1}, examples=_examples(ten=10),
+        ),
+        "aggrMethods": _list_param(
+            "aggrMethods",
+            "Aggregation methods for the aggregatedValues representation (clause 4.5.19).",
+            {"type": "string", "enum": AGGR_METHODS}, avgMax=["avg", "max"],
+        ),
+        "aggrPeriodDuration": _param(
+            "query", "aggrPeriodDuration",
+            "Length of each aggregation period (ISO 8601 duration); absent or PT0S: one "
+            "period over the whole time range.",
+            {"type": "string", "format": "duration", "pattern": DURATION_PATTERN,
+             "default": "PT0S"},
+            examples=_examples(hourly="PT1H", daily="P1D"),
+        ),
+        "temporalOptions": _options(
+            "Representation: temporalValues (simplified: [value, time] pairs), "
+            "aggregatedValues (needs aggrMethods), normalized (default); sysAttrs adds "
+            "createdAt/modifiedAt to each instance.",
+            ["temporalValues", "aggregatedValues", "normalized", "sysAttrs"],
+            simplified=["temporalValues"], aggregated=["aggregatedValues"],
+        ),
+        "datasetIdFilter": _param(
+            "query", "datasetId", "Only instances with this datasetId; @none: only those "
+            "without one.", {"type": "string"},
+            examples=_examples(dataset="urn:ngsi-ld:Dataset:pegelonline", default="@none"),
+        ),
+        "temporalFormat": _param(
+            "query", "format", "Representation; takes precedence over options.",
+            {"type": "string", "enum": ["normalized", "temporalValues", "aggregatedValues"]},
+            examples=_examples(simplified="temporalValues"),
+        ),
     }
 
 
@@ -635,6 +1014,16 @@ HEADERS: Json = {
     },
     "NGSILD-Results-Count": {"description": "Total number of matches (only with count=true).",
                              "schema": {"type": "integer", "minimum": 0}},
+    "Content-Range": {
+        "description": (
+            "The time range of the instances returned, 'date-time <start>-<end>/<size>' "
+            "(clause 6.3.10): size is lastN, else *. Without lastN the range runs forwards "
+            "(continue with timerel=after and timeAt=<end>); with lastN backwards, "
+            "from the most recent instance (continue with timerel=before and timeAt=<end>)."
+        ),
+        "schema": {"type": "string", "pattern": r"^date-time \S+-\S+/([0-9]+|\*)$",
+                   "examples": ["date-time 2026-11-22T00:00:00Z-2026-11-22T08:00:00Z/*"]},
+    },
 }
 
 
@@ -713,6 +1102,22 @@ BODIES: dict[str, Body] = {
                             ld_needs_context=False, examples=_examples(inline={
                                 "@context": {"height": "https://smartdatamodels.org/"
                                                        "dataModel.Environment/height"}})),
+    "Subscription": Body("The subscription.", "Subscription", examples=_examples(
+        http=SUBSCRIPTION, mqtt=MQTT_SUBSCRIPTION)),
+    "SubscriptionFragment": Body("Members to change.", "SubscriptionFragment",
+                                 examples=_examples(pause={"isActive": False}, throttle={
+                                     "throttling": 300, "notification": {"format": "concise"}})),
+    "TemporalEntity": Body("The entity with the attribute instances to store.",
+                           "TemporalEntity", examples=_examples(normalized=TEMPORAL_ENTITY)),
+    "TemporalEntityFragment": Body(
+        "Attribute instances to add.", "TemporalEntityFragment",
+        examples=_examples(height={"height": _height_history(instance_ids=False)})),
+    "TemporalQuery": Body("The query.", "TemporalQuery", ld_needs_context=False,
+                          examples=_examples(lastHours={
+                              "type": "Query", "entities": [{"type": "WaterObserved"}],
+                              "attrs": ["height"], "temporalQ": {
+                                  "timerel": "between", "timeAt": "2026-11-22T06:00:00Z",
+                                  "endTimeAt": "2026-11-22T12:00:00Z"}})),
 }
 SCHEMAS["EntityIdArray"] = {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
                             "items": _URI}
@@ -726,10 +1131,10 @@ ERROR_MEANINGS = {
          "or its data is invalid (BadRequestData: ids, attributes, parameters, @context).",
     401: "A write without the right 'Authorization: Bearer <token>' header.",
     403: "TooManyResults: limit above the maximum, or a batch above its size limit.",
-    404: "ResourceNotFound: no such entity, attribute, type or @context; NonexistentTenant: "
-         "the NGSILD-Tenant was never written to.",
+    404: "ResourceNotFound: no such entity, attribute, attribute instance, type, "
+         "subscription or @context; NonexistentTenant: the NGSILD-Tenant was never written to.",
     406: "None of the media types in Accept can be produced.",
-    409: "AlreadyExists: an entity with this id exists.",
+    409: "AlreadyExists: an entity or subscription with this id exists.",
     413: "The request body is larger than the broker's limit.",
     415: "The Content-Type is neither application/json nor application/ld+json.",
     422: "OperationNotSupported: a feature the broker does not implement.",
@@ -855,17 +1260,86 @@ def success_responses() -> Json:
                     "content": {neg.JSON_LD: {"schema": _schema("ContextDocument")}}},
         "Version": {"description": "Broker name and versions.",
                     "content": {neg.JSON: {"schema": _schema("Version")}}},
+        "Subscription": {
+            "description": "The subscription, with its status and delivery counters.",
+            "headers": _LINKED,
+            "content": {neg.JSON: {"schema": _schema("Subscription"), "examples": _examples(
+                                       stored=STORED_SUBSCRIPTION)},
+                        neg.JSON_LD: {"schema": _with_context(_schema("Subscription"))}},
+        },
+        "Subscriptions": {
+            "description": "The subscriptions (one page).",
+            "headers": _COUNTED,
+            "content": {
+                neg.JSON: {"schema": {"type": "array", "items": _schema("Subscription")},
+                           "examples": _examples(one=[STORED_SUBSCRIPTION])},
+                neg.JSON_LD: {"schema": {"type": "array",
+                                         "items": _with_context(_schema("Subscription"))}},
+            },
+        },
+        **{name: _temporal_answer(array, partial) for name, array, partial in (
+            ("TemporalEntity", False, False), ("TemporalEntityPartial", False, True),
+            ("TemporalEntities", True, False), ("TemporalEntitiesPartial", True, True))},
     }
+
+
+def _temporal_answer(array: bool, partial: bool) -> Json:
+    """A temporal read's answer: one entity or a page of them, all instances (200) or only
+    the time range named by Content-Range (206)."""
+    what = "The matching temporal entities (one page)" if array else "The temporal entity"
+    if partial:
+        what += ("; only part of the instances (the broker's per-attribute limit or lastN "
+                 "applied): Content-Range names their time range")
+    headers = {**(_COUNTED if array else _LINKED),
+               **({"Content-Range": _ref("headers", "Content-Range")} if partial else {})}
+    item, ld_item = _schema("TemporalEntityResult"), _with_context(_schema("TemporalEntityResult"))
+    examples = TEMPORAL_EXAMPLES
+    if array:
+        item, ld_item = ({"type": "array", "items": schema} for schema in (item, ld_item))
+        examples = {name: {"value": [example["value"]]} for name, example in examples.items()}
+    return {"description": f"{what}, in the representation asked for.", "headers": headers,
+            "content": {neg.JSON: {"schema": item, "examples": examples},
+                        neg.JSON_LD: {"schema": ld_item}}}
+
+
+#: Requests the broker makes (OpenAPI callbacks), keyed by name.
+CALLBACKS: Json = {"notification": {"{$request.body#/notification/endpoint/uri}": {"post": {
+    "summary": "Notification of a subscription",
+    "description": (
+        "Sent to notification.endpoint.uri when matching entities change (or every "
+        "timeInterval seconds). HTTP endpoints receive it as a POST with the @context in a "
+        "Link header (application/json) or an @context member (application/ld+json, see "
+        "endpoint.accept), the NGSILD-Tenant of the subscription and the receiverInfo "
+        "headers. MQTT endpoints (mqtt://host:port/topic) receive a message on the topic "
+        "(QoS from notifierInfo MQTT-QoS) whose payload is {\"metadata\": {those headers}, "
+        "\"body\": <this notification>}. Failed deliveries are retried and counted in "
+        "timesFailed."
+    ),
+    "requestBody": {"required": True, "content": {
+        neg.JSON: {"schema": _schema("Notification"),
+                   "examples": _examples(keyValues=NOTIFICATION)},
+        neg.JSON_LD: {"schema": _with_context(_schema("Notification"))},
+    }},
+    "responses": {"2XX": {"description": "Received; any other answer counts as a failure."}},
+}}}}
 
 
 # -- Operations ------------------------------------------------------------------------------
 
 #: Parameter groups shared by several operations.
 TENANT_LINK = ("tenant", "link")
-QUERY_FILTERS = ("type", "id", "idPattern", "attrs", "q", "georel", "geometry", "coordinates",
-                 "geoproperty", "scopeQ", "csf")
+ENTITY_FILTERS = ("type", "id", "idPattern", "attrs", "q", "georel", "geometry", "coordinates",
+                  "geoproperty")
+QUERY_FILTERS = (*ENTITY_FILTERS, "scopeQ", "csf")
 RENDERING = ("renderOptions", "format", "pick", "omit", "lang", "local")
 PAGING = ("limit", "offset", "count")
+TEMPORAL_QUERY = ("timerel", "timeAt", "endTimeAt", "timeproperty")
+#: What temporal reads return: representation, aggregation, which instances.
+TEMPORAL_RENDERING = ("temporalOptions", "temporalFormat", "lastN", "aggrMethods",
+                      "aggrPeriodDuration", "datasetIdFilter")
+#: Answers of temporal reads: everything, or (206) the time range named by Content-Range.
+TEMPORAL_ENTITY = {200: "TemporalEntity", 206: "TemporalEntityPartial"}
+TEMPORAL_ENTITIES = {200: "TemporalEntities", 206: "TemporalEntitiesPartial"}
 #: Error groups: every NGSI-LD operation can answer 400; reads that negotiate 406; operations
 #: that resolve an @context 503; 401 (writes) and 413/415 (bodies) are added automatically.
 READ_ERRORS = (400, 404, 406, 503)
@@ -885,6 +1359,7 @@ class Operation:
     body: str | None = None
     responses: Mapping[int, str] = field(default_factory=dict)
     errors: tuple[int, ...] = (400,)
+    callbacks: tuple[str, ...] = ()  # names in CALLBACKS: requests the broker makes
 
     def render(self, method: str, path: str) -> Json:
         write = is_write(method, path)
@@ -908,6 +1383,8 @@ class Operation:
         if self.body:
             operation["requestBody"] = _ref("requestBodies", self.body)
         operation["responses"] = responses
+        if self.callbacks:
+            operation["callbacks"] = {name: _ref("callbacks", name) for name in self.callbacks}
         if write:
             operation["security"] = [{"bearerAuth": []}]
         return operation
@@ -922,9 +1399,15 @@ _E = PREFIX + "/entities"
 _ENTITY = _E + "/{entityId}"
 _OPS = PREFIX + "/entityOperations"
 _CONTEXTS = PREFIX + "/jsonldContexts"
+_SUBS = PREFIX + "/subscriptions"
+_SUB = _SUBS + "/{subscriptionId}"
+_T = PREFIX + "/temporal/entities"
+_T_ENTITY = _T + "/{entityId}"
+_T_ATTR = _T_ENTITY + "/attrs/{attrId}"
 _BATCH_ANSWERS = "Each entity is processed on its own; failures are reported per entity (207)."
 
-#: (METHOD, path with the spec's parameter names) → operation.
+#: (METHOD, path with the spec's parameter names) → operation. Rows whose route does not
+#: exist (yet, or with include_in_schema=False) are left out of the document.
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", _E): Operation(
         "createEntity", "Entities", "Create an entity", "5.6.1",
@@ -1070,6 +1553,99 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Forgets a hosted or cached @context; the core one cannot be deleted (400).",
         ("contextId",), None, {204: "NoContent"}, (400, 404),
     ),
+    ("POST", _SUBS): Operation(
+        "createSubscription", "Subscriptions", "Create a subscription", "5.8.1",
+        "Stores the subscription; from then on the broker notifies its endpoint of changes "
+        "of matching entities (see the notification callback). Without id the broker "
+        "assigns one; Location names it.",
+        TENANT_LINK, "Subscription", {201: "Created"}, (*WRITE_ERRORS, 409),
+        callbacks=("notification",),
+    ),
+    ("GET", _SUBS): Operation(
+        "querySubscriptions", "Subscriptions", "List subscriptions", "5.8.4",
+        "The tenant's subscriptions, one page at a time.",
+        (*TENANT_LINK, *PAGING), None, {200: "Subscriptions"}, (*READ_ERRORS, 403),
+    ),
+    ("GET", _SUB): Operation(
+        "retrieveSubscription", "Subscriptions", "Retrieve a subscription", "5.8.3",
+        "The subscription with its status and delivery counters; terms are compacted with "
+        "the Link header's @context, else the subscription's own.",
+        ("subscriptionId", *TENANT_LINK), None, {200: "Subscription"}, READ_ERRORS,
+    ),
+    ("PATCH", _SUB): Operation(
+        "updateSubscription", "Subscriptions", "Update a subscription", "5.8.2",
+        "Merges the given members into the subscription (e.g. isActive=false pauses it).",
+        ("subscriptionId", *TENANT_LINK), "SubscriptionFragment", {204: "NoContent"},
+        WRITE_ERRORS,
+    ),
+    ("DELETE", _SUB): Operation(
+        "deleteSubscription", "Subscriptions", "Delete a subscription", "5.8.5",
+        "Deletes the subscription; it notifies no more.",
+        ("subscriptionId", "tenant"), None, {204: "NoContent"}, (400, 404),
+    ),
+    ("POST", _T): Operation(
+        "createOrUpdateTemporalEntity", "Temporal", "Create or extend an entity's history",
+        "5.6.11",
+        "Stores the attribute instances of the entity: 201 if its temporal evolution is new "
+        "(Location names it), 204 if the instances were added to an existing one.",
+        TENANT_LINK, "TemporalEntity", {201: "Created", 204: "NoContent"}, WRITE_ERRORS,
+    ),
+    ("GET", _T): Operation(
+        "queryTemporalEntities", "Temporal", "Query the history of entities", "5.7.4",
+        "The temporal evolution of the entities matching the filters (as GET /entities), "
+        "restricted to the time range of timerel/timeAt/endTimeAt, one page of entities at "
+        "a time; 206 if not all instances of the time range fit (see Content-Range). At "
+        "least one of type, id, idPattern, attrs, q, a geo-query or local=true is needed "
+        "(400 otherwise).",
+        (*TENANT_LINK, *ENTITY_FILTERS, *TEMPORAL_QUERY, *TEMPORAL_RENDERING, "local",
+         *PAGING), None, TEMPORAL_ENTITIES, (*READ_ERRORS, 403),
+    ),
+    ("GET", _T_ENTITY): Operation(
+        "retrieveTemporalEntity", "Temporal", "Retrieve an entity's history", "5.7.3",
+        "The temporal evolution of one entity, optionally restricted to some attributes and "
+        "a time range; 206 if not all instances fit (see Content-Range).",
+        ("entityId", *TENANT_LINK, "attrs", *TEMPORAL_QUERY, *TEMPORAL_RENDERING), None,
+        TEMPORAL_ENTITY, (*READ_ERRORS, 403),
+    ),
+    ("DELETE", _T_ENTITY): Operation(
+        "deleteTemporalEntity", "Temporal", "Delete an entity's history", "5.6.16",
+        "Deletes the temporal evolution of the entity.",
+        ("entityId", "tenant"), None, {204: "NoContent"}, (400, 404),
+    ),
+    ("POST", _T_ENTITY + "/attrs"): Operation(
+        "appendTemporalAttributes", "Temporal", "Add attribute instances", "5.6.12",
+        "Adds the attribute instances to the entity's temporal evolution.",
+        ("entityId", *TENANT_LINK), "TemporalEntityFragment", {204: "NoContent"},
+        WRITE_ERRORS,
+    ),
+    ("DELETE", _T_ATTR): Operation(
+        "deleteTemporalAttribute", "Temporal", "Delete an attribute's history", "5.6.13",
+        "Deletes the instances of the attribute: those without datasetId, those with the "
+        "given datasetId, or all with deleteAll=true.",
+        ("entityId", "attrId", *TENANT_LINK, "datasetId", "deleteAll"), None,
+        {204: "NoContent"}, WRITE_ERRORS,
+    ),
+    ("PATCH", _T_ATTR + "/{instanceId}"): Operation(
+        "updateTemporalAttributeInstance", "Temporal", "Modify an attribute instance",
+        "5.6.14", "Replaces the members of one instance of the attribute's history.",
+        ("entityId", "attrId", "instanceId", *TENANT_LINK), "Attribute", {204: "NoContent"},
+        WRITE_ERRORS,
+    ),
+    ("DELETE", _T_ATTR + "/{instanceId}"): Operation(
+        "deleteTemporalAttributeInstance", "Temporal", "Delete an attribute instance",
+        "5.6.15", "Deletes one instance of the attribute's history.",
+        ("entityId", "attrId", "instanceId", *TENANT_LINK), None, {204: "NoContent"},
+        WRITE_ERRORS,
+    ),
+    ("POST", PREFIX + "/temporal/entityOperations/query"): Operation(
+        "queryTemporalEntitiesByPost", "Temporal", "Query the history of entities (query "
+        "document)", "5.7.4",
+        "GET /temporal/entities with the filters and temporalQ in a JSON body (a read: no "
+        "token needed). Representation, aggregation and paging are query parameters.",
+        (*TENANT_LINK, *PAGING, *TEMPORAL_RENDERING, "local"), "TemporalQuery",
+        TEMPORAL_ENTITIES,
+        (*READ_ERRORS, 403),
+    ),
     ("GET", "/version"): Operation(
         "version", "Meta", "Broker version", "",
         "Name and versions of the broker; also its health check.",
@@ -1082,6 +1658,13 @@ TAGS = [
     {"name": "Batch operations", "description": f"Up to {MAX_BATCH} entities per request."},
     {"name": "Discovery", "description": "Entity types and attributes in use."},
     {"name": "@context management", "description": "Hosted and cached @context documents."},
+    {"name": "Subscriptions", "description": (
+        "Notifications of entity changes to HTTP(S) or MQTT endpoints; what an endpoint "
+        "receives is the notification callback of POST /subscriptions.")},
+    {"name": "Temporal", "description": (
+        "The history of entities: attribute instances over time (normalized), as [value, "
+        "time] pairs (temporalValues) or aggregated per period (aggregatedValues). Long "
+        "histories come in parts: 206 Partial Content with a Content-Range header.")},
     {"name": "Meta", "description": "Not part of NGSI-LD."},
 ]
 
@@ -1099,9 +1682,9 @@ entities `application/geo+json` (else 406).
 
 **Tenants.** `NGSILD-Tenant` selects the tenant; writes create it.
 
-**Authorization.** Writes (POST, PUT, PATCH, DELETE, except the query
-`POST /entityOperations/query`) need `Authorization: Bearer <token>` (security scheme
-bearerAuth); reads are public.
+**Authorization.** Writes (POST, PUT, PATCH, DELETE, except the queries
+`POST /entityOperations/query` and `POST /temporal/entityOperations/query`) need
+`Authorization: Bearer <token>` (security scheme bearerAuth); reads are public.
 
 **Errors.** Every 4xx/5xx answer is an `application/json` ProblemDetails whose `type` is an
 NGSI-LD error type URI ({errors.ERROR_BASE}…).
@@ -1121,6 +1704,7 @@ def components(settings: BrokerSettings) -> Json:
         "headers": HEADERS,
         "requestBodies": {name: body.render() for name, body in BODIES.items()},
         "responses": {**success_responses(), **dict(sorted(problems.items()))},
+        "callbacks": CALLBACKS,
         "securitySchemes": {"bearerAuth": {
             "type": "http", "scheme": "bearer",
             "description": "The broker's write token (BROKER_TOKEN).",
@@ -1155,6 +1739,8 @@ def build_document(app: FastAPI) -> Json:
                 stub.get("responses", {}).pop("422", None)
                 paths.setdefault(path, {})[method] = stub
     generated["paths"] = paths
+    used = {tag for item in paths.values() for op in item.values() for tag in op.get("tags", ())}
+    generated["tags"] = [tag for tag in TAGS if tag["name"] in used]  # none without operations
     generated["components"] = components(settings)
     return generated
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 _SCHEMA_LOCK = 0x6E67736C  # "ngsl"
 #: DDL run at start-up, in this order (each file idempotent).
-SCHEMA_FILES: tuple[str, ...] = ("schema.sql",)
+SCHEMA_FILES: tuple[str, ...] = ("schema.sql", "subscriptions.sql", "history.sql")
 
 
 @dataclass(frozen=True)

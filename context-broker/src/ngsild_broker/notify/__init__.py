@@ -1,0 +1,1 @@
+"""Subscriptions and their notifications: validation, storage, matching and delivery."""
