@@ -4,11 +4,13 @@ Runs against the broker of the ``bench`` instance (or ``--broker-url``) in the t
 ``bench_notify``, which it empties of entities and subscriptions first. It creates
 ``--subscriptions`` subscriptions (default 50) on ``--entities`` WaterObserved entities,
 all notifying one local HTTP receiver, then PATCHes ``height`` at ``--rate`` updates per
-second (default 500, open loop: sends are scheduled, not paced by answers) for
-``--seconds``. Each update carries its send time as the value, so each notified entity
-gives one latency sample: receive time minus send time (write, commit, trigger, match,
-delivery). Reported: p50/p95/p99/max, and how many of the expected notifications
-(updates × subscriptions) arrived within ``--drain`` seconds after the last write.
+second (default 500, open loop: sends are scheduled, not paced by answers; ``--batch``
+updates per batch upsert, as adapters write) for ``--seconds``. By default each entity is
+watched by one of the subscriptions (``--fanout one``); ``--fanout all`` makes every
+subscription watch every entity. Each update carries its send time as the value, so each
+notified entity gives one latency sample: receive time minus send time (write, commit,
+trigger, match, delivery). Reported: p50/p95/p99/max, and how many of the expected
+notified entities arrived within ``--drain`` seconds after the last write.
 
 Results go to ``bench/results/notifications-<timestamp>.json`` and a summary to stdout.
 """
@@ -92,9 +94,14 @@ async def prepare(client: httpx.AsyncClient, args: argparse.Namespace, receiver:
     response = await client.post(f"{API}/entityOperations/upsert", json=batch)
     response.raise_for_status()
     for n in range(args.subscriptions):
+        if args.fanout == "all":
+            selectors = [{"type": "WaterObserved", "idPattern": f"^{entity_id(0)[:-5]}"}]
+        else:  # each entity is watched by exactly one subscription
+            selectors = [{"type": "WaterObserved", "id": entity_id(e)}
+                         for e in range(n, args.entities, args.subscriptions)]
         response = await client.post(f"{API}/subscriptions", json={
             "type": "Subscription", "subscriptionName": f"bench {n}",
-            "entities": [{"type": "WaterObserved", "idPattern": f"^{entity_id(0)[:-5]}"}],
+            "entities": selectors,
             "watchedAttributes": ["height"],
             "notification": {"format": "keyValues", "attributes": ["height"],
                              "endpoint": {"uri": receiver.url}},
@@ -110,22 +117,32 @@ async def drive(client: httpx.AsyncClient, args: argparse.Namespace) -> tuple[in
     limiter = asyncio.Semaphore(args.connections)
     failed = 0
 
-    async def one(n: int) -> None:
+    async def one(first: int) -> None:
+        """``--batch`` updates in one request, as the adapters send them (batch upsert)."""
         nonlocal failed
+        numbers = range(first, min(first + args.batch, total))
         async with limiter:
-            response = await client.patch(
-                f"{API}/entities/{entity_id(n % args.entities)}/attrs",
-                json={"height": {"type": "Property", "value": time.time()}},
-            )
-            if response.status_code != 204:
-                failed += 1
+            if args.batch == 1:
+                response = await client.patch(
+                    f"{API}/entities/{entity_id(first % args.entities)}/attrs",
+                    json={"height": {"type": "Property", "value": time.time()}},
+                )
+            else:
+                response = await client.post(
+                    f"{API}/entityOperations/upsert", params={"options": "update"},
+                    json=[{"id": entity_id(n % args.entities), "type": "WaterObserved",
+                           "height": {"type": "Property", "value": time.time()}}
+                          for n in numbers],
+                )
+            if response.status_code not in (201, 204):
+                failed += len(numbers)
 
     tasks = []
-    for n in range(total):
-        delay = started + n * interval - time.monotonic()
+    for first in range(0, total, args.batch):
+        delay = started + first * interval - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(n)))
+        tasks.append(asyncio.create_task(one(first)))
     await asyncio.gather(*tasks)
     return total, failed
 
@@ -147,7 +164,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         began = time.monotonic()
         sent, failed = await drive(client, args)
         write_seconds = time.monotonic() - began
-        expected = (sent - failed) * args.subscriptions
+        fanout = args.subscriptions if args.fanout == "all" else 1
+        expected = (sent - failed) * fanout
         deadline = time.monotonic() + args.drain
         while len(receiver.samples()) < expected and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
@@ -159,6 +177,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "target_rate": args.rate, "achieved_rate": round(sent / write_seconds, 1),
         "seconds": args.seconds, "subscriptions": args.subscriptions, "entities": args.entities,
+        "fanout": args.fanout, "batch": args.batch,
         "updates": sent, "failed_updates": failed, "notifications": receiver.notifications,
         "expected_entities": expected, "received_entities": len(samples),
         "latency_ms": {
@@ -179,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entities", type=int, default=200)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--drain", type=float, default=60, help="seconds to wait at the end")
+    parser.add_argument(
+        "--fanout", choices=("one", "all"), default="one",
+        help="one: each entity is watched by one of the subscriptions (each update is one "
+        "notified entity); all: every subscription watches every entity (×subscriptions)",
+    )
+    parser.add_argument("--batch", type=int, default=50,
+                        help="updates per request (batch upsert); 1 = one PATCH each")
     args = parser.parse_args(argv)
     report = asyncio.run(run(args))
     RESULTS_DIR.mkdir(exist_ok=True)

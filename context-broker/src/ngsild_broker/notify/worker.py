@@ -139,11 +139,11 @@ class Notifier:
                 await connection.add_listener(CHANNEL, self._changes_notified)
                 await connection.add_listener(SUBSCRIPTIONS_CHANNEL, self._subscriptions_notified)
                 while True:
-                    await connection.execute("SELECT 1")  # the lock lives with this session
                     await self.cycle()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), self.settings.notify_poll)
                     if not self.wake.is_set():  # the poll: look at everything again
+                        await connection.execute("SELECT 1")  # the lock lives with it
                         self.changes_pending = self.subscriptions_changed = True
                     self.wake.clear()
             except asyncio.CancelledError:
