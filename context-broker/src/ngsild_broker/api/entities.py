@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -22,6 +21,7 @@ from ..query.q_language import parse_q
 from ..query.scope_query import parse_scope_q
 from ..store.repository import EntityQuery
 from . import negotiation as neg
+from .query_document import read_query_document
 from .responses import JSONResponse
 
 router = APIRouter(prefix="/ngsi-ld/v1")
@@ -170,37 +170,7 @@ async def query_entities(request: Request) -> Response:
 @router.post("/entityOperations/query")
 async def query_entities_by_post(request: Request) -> Response:
     """The query as a JSON document (clause 5.7.2 via POST): same filters as GET /entities."""
-    body, _ = await neg.read_json(request, request.app.state.settings.max_body_bytes)
-    if not isinstance(body, dict) or body.get("type") != "Query":
-        raise BadRequestData('The body must be a JSON object with "type": "Query"')
-    params = {
-        k: v for k, v in request.query_params.items()
-        if k in ("limit", "offset", "count", "options", "format", "local")
-    }
-    selectors = body.get("entities") or []
-    if not isinstance(selectors, list) or len(selectors) > 1:
-        raise BadRequestData("entities: at most one entity selector is supported")
-    for selector in selectors:
-        if not isinstance(selector, dict):
-            raise BadRequestData("entities: each selector must be an object")
-        params.update({k: str(selector[k]) for k in ("type", "id", "idPattern") if k in selector})
-    if isinstance(body.get("attrs"), list):
-        params["attrs"] = ",".join(str(a) for a in body["attrs"])
-    if isinstance(body.get("q"), str):
-        params["q"] = body["q"]
-    geo = body.get("geoQ")
-    if isinstance(geo, dict):
-        params.update(
-            georel=str(geo.get("georel", "")), geometry=str(geo.get("geometry", "")),
-            coordinates=json.dumps(geo.get("coordinates")),
-        )
-        if geo.get("geoproperty"):
-            params["geoproperty"] = str(geo["geoproperty"])
-    for member in ("lang", "scopeQ", "csf"):  # members of the Query data type (5.2.23)
-        if member in body:
-            if not isinstance(body[member], str):
-                raise BadRequestData(f"{member} must be a string")
-            params[member] = body[member]
+    _, params = await read_query_document(request)
     return await _query(request, params)
 
 

@@ -11,7 +11,6 @@ deleted through ``/entities`` keep their history and are still selected by type 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +36,7 @@ from ..store.temporal import (
 )
 from . import negotiation as neg
 from .entities import _int, _list, _local, _respond, _respond_list, _type_groups
+from .query_document import URL_PARAMETERS, read_query_document
 
 # Described in api/openapi_doc.py (OPERATIONS, rows "Temporal"), which documents a route
 # as soon as the app serves it: wiring this router changes /openapi.json, so the snapshot
@@ -170,43 +170,15 @@ async def query_temporal_entities(request: Request) -> Response:
     return await _query(request, dict(request.query_params))
 
 
+#: URL parameters of the POST form: those of entity queries and the temporal ones.
+TEMPORAL_URL_PARAMETERS = (*URL_PARAMETERS, "lastN", "aggrMethods", "aggrPeriodDuration",
+                           "datasetId")
+
+
 @router.post("/temporal/entityOperations/query")
 async def query_temporal_by_post(request: Request) -> Response:
     """The temporal query as a Query document (clause 6.24 with ``temporalQ``)."""
-    body, _ = await neg.read_json(request, request.app.state.settings.max_body_bytes)
-    if not isinstance(body, dict) or body.get("type") != "Query":
-        raise BadRequestData('The body must be a JSON object with "type": "Query"')
-    params = {
-        k: v for k, v in request.query_params.items()
-        if k in ("limit", "offset", "count", "options", "format", "local", "lastN",
-                 "aggrMethods", "aggrPeriodDuration", "datasetId")
-    }
-    selectors = body.get("entities") or []
-    if not isinstance(selectors, list) or len(selectors) > 1:
-        raise BadRequestData("entities: at most one entity selector is supported")
-    for selector in selectors:
-        if not isinstance(selector, dict):
-            raise BadRequestData("entities: each selector must be an object")
-        params.update({k: str(selector[k]) for k in ("type", "id", "idPattern") if k in selector})
-    if "attrs" in body:
-        attrs = body["attrs"]
-        if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
-            raise BadRequestData("attrs must be a list of attribute names")
-        params["attrs"] = ",".join(body["attrs"])
-    if "q" in body:
-        if not isinstance(body["q"], str):
-            raise BadRequestData("q must be a string")
-        params["q"] = body["q"]
-    geo = body.get("geoQ")
-    if geo is not None:
-        if not isinstance(geo, dict):
-            raise BadRequestData("geoQ must be an object")
-        params.update(
-            georel=str(geo.get("georel", "")), geometry=str(geo.get("geometry", "")),
-            coordinates=json.dumps(geo.get("coordinates")),
-        )
-        if geo.get("geoproperty"):
-            params["geoproperty"] = str(geo["geoproperty"])
+    body, params = await read_query_document(request, TEMPORAL_URL_PARAMETERS)
     temporal = body.get("temporalQ")
     if temporal is not None:
         if not isinstance(temporal, dict):
