@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -39,17 +37,18 @@ from ngsild_broker.store.repository import (
     WRITE_SQL,
     EntityQuery,
     create_pool,
+    entity_document,
     query_statement,
 )
 
 from bench.load import LoadResult, run_sql, run_wrk, summarise
 from bench.observations import DEVICE_PREFIX, ENTITY_PREFIX, REGION, water_observed
+from bench.results import add_broker_arguments, save_report
 from smartregion.broker_service import BrokerService
 from smartregion.settings import PlatformSettings
 
 TENANT = "bench"
 API = "/ngsi-ld/v1"
-RESULTS_DIR = Path(__file__).parent / "results"
 #: Figures FIWARE published for Orion-LD on one CPU, and the issue's own targets.
 TARGETS = {
     "batch_upsert": ("entities/s", 20_000),
@@ -115,8 +114,7 @@ class Floor:
         """Entities in stored form and as the JSON rows of the upsert statement (prepared
         before timing: the floor is the database's share alone)."""
         parsed = [parse_entity(body, self.terms) for body in bodies]
-        rows = [{"id": e.id, "types": e.types, "attrs": e.attrs, "scope": e.scope} for e in parsed]
-        return parsed, rows
+        return parsed, [entity_document(e) for e in parsed]
 
     async def batch(self, connection: asyncpg.Connection, prepared: tuple[list, list]) -> None:
         parsed, rows = prepared
@@ -305,18 +303,14 @@ def print_table(report: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", default="bench")
-    parser.add_argument("--broker-url", help="another broker on the instance's database")
+    add_broker_arguments(parser)
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
     report = asyncio.run(run(args))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"broker-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    path = save_report("broker", report)
     print_table(report)
     print(f"\nreport: {path}")
     return 0

@@ -25,17 +25,16 @@ import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.results import add_broker_arguments, save_report
 from smartregion.broker_service import BrokerService
 from smartregion.settings import PlatformSettings
 
 TENANT = "bench_notify"
 API = "/ngsi-ld/v1"
-RESULTS_DIR = Path(__file__).parent / "results"
 
 
 class Receiver:
@@ -190,8 +189,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", default="bench")
-    parser.add_argument("--broker-url", help="another broker on the instance's database")
+    add_broker_arguments(parser)
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--subscriptions", type=int, default=50)
@@ -207,10 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="updates per request (batch upsert); 1 = one PATCH each")
     args = parser.parse_args(argv)
     report = asyncio.run(run(args))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"notifications-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    path = save_report("notifications", report)
     print(json.dumps(report, indent=2))
     print(f"\nreport: {path}")
     return 0

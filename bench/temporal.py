@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,10 +38,10 @@ from ngsild_broker.store.temporal import (
 )
 
 from bench.load import run_sql, run_wrk
+from bench.results import add_broker_arguments, save_report
 
 TENANT = "bench-temporal"
 API = "/ngsi-ld/v1"
-RESULTS_DIR = Path(__file__).parent / "results"
 NGSI = "https://uri.etsi.org/ngsi-ld/default-context/"
 TYPE, HEIGHT = NGSI + "WaterObserved", NGSI + "height"
 STEP = timedelta(minutes=10)
@@ -199,8 +197,7 @@ def print_table(report: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instance", default="bench")
-    parser.add_argument("--broker-url", help="another broker on the instance's database")
+    add_broker_arguments(parser)
     parser.add_argument("--dsn", help="the broker's database (then --broker-url is needed)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
@@ -208,10 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dsn and not args.broker_url:
         parser.error("--dsn needs --broker-url")
     report = asyncio.run(run(args))
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"temporal-{stamp}.json"
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    path = save_report("temporal", report)
     print_table(report)
     print(f"\nreport: {path}")
     return 0

@@ -99,8 +99,9 @@ def parse_attributes(
     if depth > MAX_NESTING:
         raise BadRequestData(f"Attributes nested deeper than {MAX_NESTING} levels")
     result: dict[str, list[dict[str, Any]]] = {}
+    now = _now() if depth == 0 else ""
     for name, raw in members.items():
-        if not name or not isinstance(name, str) or any(ord(ch) < 32 for ch in name):
+        if not name or not isinstance(name, str) or _CONTROL.search(name):
             raise BadRequestData(
                 "Attribute names must be non-empty strings without control characters"
             )
@@ -112,18 +113,21 @@ def parse_attributes(
         if len(set(dataset_ids)) != len(dataset_ids):
             raise BadRequestData(f"Attribute {name!r} has two instances with the same datasetId")
         if depth == 0:
-            stamp_instances(parsed)
+            stamp_instances(parsed, now)
         result[terms.expand(name)] = parsed
     return result
 
 
-def stamp_instances(instances: list[dict[str, Any]]) -> None:
-    """System attributes of attribute instances (clause 4.8): both set to now here; on a
-    write that overwrites an existing instance the database keeps its ``createdAt``
-    (``ngsild_keep_created`` in store/schema.sql)."""
-    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+def stamp_instances(instances: list[dict[str, Any]], now: str) -> None:
+    """System attributes of attribute instances (clause 4.8): both set to the write's time
+    here; on a write that overwrites an existing instance the database keeps its
+    ``createdAt`` (``ngsild_keep_created`` in store/schema.sql)."""
     for instance in instances:
         instance["createdAt"] = instance["modifiedAt"] = now
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_attribute(name: str, raw: Any, terms: Terms, *, depth: int) -> dict[str, Any]:
@@ -244,6 +248,7 @@ def _is_datetime(value: Any) -> bool:
 
 #: Whitespace (as str.isspace() sees it) and control characters, which no URI contains.
 _NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def is_uri(text: str) -> bool:

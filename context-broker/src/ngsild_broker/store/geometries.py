@@ -91,12 +91,3 @@ def _columns(rows: list[tuple], width: int) -> list[list]:
     if not rows:
         return [[] for _ in range(width)]
     return [list(column) for column in zip(*rows, strict=True)]
-
-
-async def delete_attribute_geometries(
-    connection: asyncpg.Connection, tenant: str, entity_id: str, attrs: list[str]
-) -> None:
-    await connection.execute(
-        "DELETE FROM entity_geo WHERE tenant = $1 AND entity_id = $2 AND attr = ANY($3::text[])",
-        tenant, entity_id, attrs,
-    )

@@ -176,7 +176,7 @@ class EntityRepository:
                 new_tenant = await self.tenants.ensure(connection, tenant)
                 for positions in _rounds_of_distinct_ids(entities):
                     batch = [entities[i] for i in positions]
-                    rows = await connection.fetch(sql, tenant, [_document(e) for e in batch])
+                    rows = await connection.fetch(sql, tenant, [entity_document(e) for e in batch])
                     created = {row["id"]: row["created"] for row in rows}
                     for i in positions:
                         if entities[i].id in created:
@@ -427,7 +427,8 @@ ATTRIBUTE_UPDATE_SQL = {
 }
 
 
-def _document(entity: Entity) -> dict[str, Any]:
+def entity_document(entity: Entity) -> dict[str, Any]:
+    """An entity as one element of the JSON array the batch statements take."""
     return {"id": entity.id, "types": entity.types, "attrs": entity.attrs, "scope": entity.scope}
 
 
