@@ -110,6 +110,75 @@ def test_temporal_values(broker: httpx.Client, gauge: str) -> None:
     assert body["height"]["values"] == [[v, iso(when(i))] for i, v in enumerate(VALUES)]
 
 
+SIMPLIFIED_MEMBER = {"Property": "values", "Relationship": "objects",
+                     "LanguageProperty": "languageMaps", "VocabProperty": "vocabs",
+                     "ListProperty": "valueLists"}
+VALUE_MEMBER = {"Property": "value", "Relationship": "object",
+                "LanguageProperty": "languageMap", "VocabProperty": "vocab",
+                "ListProperty": "valueList"}
+
+
+def simplified_from(instances: list[dict[str, Any]]) -> Any:
+    """The temporalValues an attribute's normalized instances (in time order) make
+    (clause 4.5.9): one group per datasetId and type, in order of first appearance."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for instance in instances:
+        kind, dataset = instance["type"], instance.get("datasetId", "")
+        group = groups.setdefault((dataset, kind), {"type": kind})
+        if dataset:
+            group["datasetId"] = dataset
+        group.setdefault(SIMPLIFIED_MEMBER[kind], []).append(
+            [instance[VALUE_MEMBER[kind]], instance["observedAt"]])
+    found = list(groups.values())
+    return found[0] if len(found) == 1 else found
+
+
+def test_temporal_values_of_every_attribute_type(broker: httpx.Client) -> None:
+    """Each attribute type and datasetId in the simplified form, equal to what the normalized
+    history of the same entity says; times with fractions of seconds kept exactly."""
+    entity_id = gauge_id()
+    first = datetime(2026, 5, 4, 6, 0, 0, 250000, tzinfo=UTC)
+
+    def at(i: int, later: int = 0) -> str:  # no two instances of an attribute at one time
+        return iso(first + i * timedelta(minutes=7, microseconds=1500) + later * timedelta(
+            seconds=1))
+
+    body = {
+        "id": entity_id, "type": "WaterObserved",
+        "height": [
+            {"type": "Property", "value": 300.0 + i, "observedAt": at(i)} for i in range(3)
+        ] + [
+            {"type": "Property", "value": 10.0 + i, "observedAt": at(i, later=1),
+             "datasetId": "urn:ngsi-ld:Dataset:pressure-sensor"} for i in range(2)
+        ],
+        "refDevice": [{"type": "Relationship", "object": f"urn:ngsi-ld:Device:gauge-{i}",
+                       "observedAt": at(i)} for i in range(2)],
+        "name": [{"type": "LanguageProperty", "observedAt": at(i),
+                  "languageMap": {"de": f"Pegel {i}", "en": f"Gauge {i}"}} for i in range(2)],
+        "category": [{"type": "VocabProperty", "vocab": "tidal", "observedAt": at(0)},
+                     {"type": "VocabProperty", "vocab": ["tidal", "river"], "observedAt": at(1)}],
+        "levels": [{"type": "ListProperty", "valueList": [1, 2, i], "observedAt": at(i)}
+                   for i in range(2)],
+    }
+    created = broker.post("/temporal/entities", headers=headers(broker), json=body)
+    assert created.status_code == 201, created.text
+    normalized = read(broker, f"/temporal/entities/{entity_id}").json()
+    simplified = read(broker, f"/temporal/entities/{entity_id}",
+                      options="temporalValues").json()
+    names = ["height", "refDevice", "name", "category", "levels"]
+    assert sorted(k for k in simplified if k not in ("id", "type")) == sorted(names)
+    for name in names:
+        assert simplified[name] == simplified_from(normalized[name]), name
+    assert simplified["category"]["vocabs"] == [["tidal", at(0)], [["tidal", "river"], at(1)]]
+    assert simplified["height"][0]["values"][1] == [301.0, at(1)]
+    assert at(1).endswith(".251500Z")
+    # lastN: the newest instances of each group, still in ascending time
+    last = read(broker, f"/temporal/entities/{entity_id}", options="temporalValues",
+                attrs="refDevice", lastN=1).json()
+    assert last["refDevice"] == {"type": "Relationship",
+                                 "objects": [["urn:ngsi-ld:Device:gauge-1", at(1)]]}
+
+
 def test_aggregated_values_per_period(broker: httpx.Client, gauge: str) -> None:
     """30-minute periods from timeAt: three observations each, the last one alone."""
     body = read(
@@ -185,12 +254,16 @@ def test_query_selects_by_type_and_current_state(broker: httpx.Client, gauge: st
 def test_pagination_206_with_content_range(broker: httpx.Client) -> None:
     """More instances than one response holds: 206 and Content-Range, then the rest."""
     entity_id = gauge_id()
-    total = 1100
+    total = 10_100  # beyond the page sizes brokers use (ours 5,000, Stellio's 10,000)
     first = datetime(2026, 4, 1, tzinfo=UTC)
     instances = [height(float(i), first + i * timedelta(minutes=1)) for i in range(total)]
     created = broker.post("/temporal/entities", headers=headers(broker), json={
-        "id": entity_id, "type": "WaterObserved", "height": instances})
+        "id": entity_id, "type": "WaterObserved", "height": instances[:1000]})
     assert created.status_code == 201, created.text
+    for start in range(1000, total, 1000):  # request bodies of a sensible size
+        appended = broker.post(f"/temporal/entities/{entity_id}/attrs", headers=headers(broker),
+                               json={"height": instances[start:start + 1000]})
+        assert appended.status_code == 204, appended.text
     seen: list[float] = []
     params: dict[str, Any] = {}
     for _ in range(20):
@@ -207,6 +280,14 @@ def test_pagination_206_with_content_range(broker: httpx.Client) -> None:
         assert last == page[-1]["observedAt"]
         params = {"timerel": "after", "timeAt": last}
     assert seen == [float(i) for i in range(total)]
+    # the simplified form is paged the same way
+    response = broker.get(f"/temporal/entities/{entity_id}", params={
+        "options": "temporalValues"}, headers={"NGSILD-Tenant": TENANT})
+    assert response.status_code == 206
+    values = response.json()["height"]["values"]
+    assert [v for v, _ in values] == [float(i) for i in range(len(values))]
+    assert response.headers["Content-Range"] == (
+        f"date-time {values[0][1]}-{values[-1][1]}/*")
     # lastN beyond the page size: the newest first, range running backwards
     response = broker.get(f"/temporal/entities/{entity_id}", params={"lastN": total},
                           headers={"NGSILD-Tenant": TENANT})

@@ -27,6 +27,11 @@ class BrokerSettings(BaseSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, description="Larger request bodies get 413.")
     max_limit: int = Field(default=1000, description="Largest page size a query may ask for.")
+    temporal_page_size: int = Field(
+        default=5000, ge=1,
+        description="Instances per attribute in one temporal answer; more give 206 and "
+        "Content-Range. A week of 10-minute values (1,008) fits in one answer.",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     contexts_dir: Path | None = Field(
         default=None, description="Preloaded @context documents (index.json maps URL → file)."

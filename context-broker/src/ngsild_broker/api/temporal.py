@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Request, Response
 
 from ..errors import BadRequestData, TooManyResults
@@ -26,12 +27,15 @@ from ..query.q_language import parse_q
 from ..store.temporal import (
     AGGREGATIONS,
     TIME_COLUMNS,
+    VALUES_MEMBER,
     Duration,
     HistoryEntity,
     Instance,
+    SimplifiedAttribute,
     TemporalQuery,
     TemporalRepository,
     TimeWindow,
+    format_time,
     utc_time,
 )
 from . import negotiation as neg
@@ -43,11 +47,6 @@ from .query_document import URL_PARAMETERS, read_query_document
 # context-broker/tests/snapshots/openapi.json is regenerated with it.
 router = APIRouter(prefix="/ngsi-ld/v1")
 
-#: Member of the simplified representation per attribute type (clause 4.5.9).
-VALUES_MEMBER = {
-    "Property": "values", "GeoProperty": "values", "Relationship": "objects",
-    "LanguageProperty": "languageMaps", "ListProperty": "valueLists", "VocabProperty": "vocabs",
-}
 _VALUE_OF = {
     "Property": "value", "GeoProperty": "value", "Relationship": "object",
     "LanguageProperty": "languageMap", "ListProperty": "valueList", "VocabProperty": "vocab",
@@ -289,15 +288,24 @@ class _Reader:
             _check_bucket_count(query.window, period)
             buckets = await repository.aggregate(self.tenant, ids, query, methods, period)
             return [self._aggregated(e, buckets.get(e.id, {}), methods) for e in entities], None
-        page = self.request.app.state.settings.max_limit
+        page = self.request.app.state.settings.temporal_page_size
         # lastN within the page size is the client's own limit, not a partial answer; only
         # the page size makes one (one more instance fetched tells that more exist).
         wanted = min(self.last_n, page) if self.last_n else page
         probe = 0 if self.last_n is not None and self.last_n <= page else 1
+        newest_first = self.last_n is not None
+        if "temporalValues" in self.options:
+            simplified = await repository.simplified(
+                self.tenant, ids, query, wanted + probe, newest_first=newest_first
+            )
+            if all(a.count <= wanted for attrs in simplified.values() for a in attrs.values()):
+                return [self._simplified_entity(e, simplified.get(e.id, {}))
+                        for e in entities], None
+            # a partial answer: cut to one common time range from the instances below
         found = await repository.instances(
-            self.tenant, ids, query, wanted + probe, newest_first=self.last_n is not None
+            self.tenant, ids, query, wanted + probe, newest_first=newest_first
         )
-        found, content_range = _page(found, wanted, newest_first=self.last_n is not None,
+        found, content_range = _page(found, wanted, newest_first=newest_first,
                                      last_n=self.last_n)
         bodies = [self._instances(e, found.get(e.id, {})) for e in entities]
         return bodies, content_range
@@ -328,6 +336,28 @@ class _Reader:
             out[name] = items
         return out
 
+    def _simplified_entity(
+        self, entity: HistoryEntity, attrs: dict[str, SimplifiedAttribute]
+    ) -> dict[str, Any]:
+        """``temporalValues`` as PostgreSQL built them, passed through as JSON text unless
+        VocabProperty IRIs need compacting."""
+        out = self._head(entity)
+        for attr, simplified in attrs.items():
+            value: Any = orjson.Fragment(simplified.json)
+            if simplified.has_vocab:
+                value = orjson.loads(simplified.json)
+                for group in value if isinstance(value, list) else [value]:
+                    if group["type"] == "VocabProperty":
+                        group["vocabs"] = [[self._compact_vocab(v), t]
+                                           for v, t in group["vocabs"]]
+            out[self.terms.compact(attr)] = value
+        return out
+
+    def _compact_vocab(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.terms.compact(v) for v in value]
+        return self.terms.compact(value)
+
     def _simplified(self, instances: list[Instance]) -> Any:
         """``temporalValues``: per datasetId {type, values: [[value, time], ...]}."""
         # per datasetId; an attribute whose type changed over time (a Property that became a
@@ -339,13 +369,12 @@ class _Reader:
             dataset = stored.get("datasetId", "")
             value = stored.get(_VALUE_OF.get(kind, "value"))
             if kind == "VocabProperty":
-                value = ([self.terms.compact(v) for v in value] if isinstance(value, list)
-                         else self.terms.compact(value))
+                value = self._compact_vocab(value)
             member = VALUES_MEMBER.get(kind, "values")
             group = groups.setdefault((dataset, kind), {"type": kind, member: []})
             if dataset:
                 group["datasetId"] = dataset
-            group[member].append([value, _timestamp(instance.time)])
+            group[member].append([value, format_time(instance.time)])
         items = list(groups.values())
         return items[0] if len(items) == 1 else items
 
@@ -360,8 +389,8 @@ class _Reader:
             item: dict[str, Any] = {"type": "Property"}
             for method in methods:
                 item[method] = [
-                    [row[method], _timestamp(utc_time(row["start"])),
-                     _timestamp(utc_time(row["stop"]))]
+                    [row[method], format_time(utc_time(row["start"])),
+                     format_time(utc_time(row["stop"]))]
                     for row in rows
                 ]
             out[self.terms.compact(attr)] = item
@@ -408,7 +437,7 @@ def _page(
     if newest_first:
         first, last = last, first  # lastN: the range runs from the newest back
     size = str(last_n) if last_n else "*"
-    return result, f"date-time {_timestamp(first)}-{_timestamp(last)}/{size}"
+    return result, f"date-time {format_time(first)}-{format_time(last)}/{size}"
 
 
 def _check_bucket_count(window: TimeWindow, period: Duration) -> None:
@@ -422,12 +451,6 @@ def _check_bucket_count(window: TimeWindow, period: Duration) -> None:
         raise TooManyResults(
             f"aggrPeriodDuration gives more than {MAX_AGGREGATION_BUCKETS} periods"
         )
-
-
-def _timestamp(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _partial(response: Response, content_range: str | None) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +111,15 @@ class Instance:
     time: datetime  # the value of the chosen timeproperty
 
 
+@dataclass(frozen=True)
+class SimplifiedAttribute:
+    """One attribute's ``temporalValues`` as PostgreSQL wrote them (JSON text)."""
+
+    count: int  # instances in it
+    has_vocab: bool  # a VocabProperty among them: IRIs to compact
+    json: str
+
+
 def _iso(expression: str) -> str:
     """SQL: a timestamptz as ISO 8601 text in UTC (parsed by :func:`utc_time`), clamped to the
     years 1-9999 that Python's datetime and asyncpg can hold (an observedAt of
@@ -119,6 +129,19 @@ def _iso(expression: str) -> str:
         "'0001-01-01T00:00:00Z'::timestamptz) AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     )
+
+
+def _time_text(expression: str) -> str:
+    """SQL: a timestamptz as the API writes times (:func:`format_time`): UTC, ``Z``,
+    microseconds only when there are any; clamped like :func:`_iso`."""
+    return f"replace({_iso(expression)}, '.000000Z', 'Z')"
+
+
+def format_time(moment: datetime) -> str:
+    """A time as the temporal API writes it: ISO 8601 in UTC with ``Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _window_sql(window: TimeWindow, bind: Any, alias: str = "h") -> str:
@@ -177,12 +200,14 @@ def entity_selection_sql(tenant: str, query: TemporalQuery) -> tuple[str, list[o
     return sql, params, count_sql
 
 
-def instances_sql(
-    tenant: str, entity_ids: list[str], query: TemporalQuery, per_attribute: int, newest_first: bool
+def _per_attribute_sql(
+    tenant: str, entity_ids: list[str], query: TemporalQuery, per_attribute: int,
+    newest_first: bool, columns: str, fold: Callable[[str], str],
 ) -> tuple[str, list[object]]:
-    """At most ``per_attribute`` instances of each (entity, attribute) in the window.
-
-    ``newest_first`` (lastN): the last ones; each attribute's instances in ascending time.
+    """One row per (entity, attribute) with instances in the window: ``fold`` turns the
+    SELECT of at most ``per_attribute`` of them (``newest_first``: the last ones; each row
+    with ``columns`` of the history row ``h`` and ``t``, the chosen time) into the SELECT of
+    one row that has a column ``n``, the number of instances folded.
     """
     params: list[object] = [tenant, entity_ids]
 
@@ -204,20 +229,92 @@ def instances_sql(
         else "(SELECT DISTINCT a.attr FROM attribute_history a "
         "WHERE a.tenant = $1 AND a.entity_id = e.id)"
     )
-    # One row per (entity, attribute) with its instances as one JSON array in time order:
-    # decoding 100,000 rows cost the broker five times more than the query itself.
-    sql = (
-        "SELECT e.id AS entity_id, k.attr, x.items "
-        f"FROM unnest($2::text[]) AS e(id) CROSS JOIN LATERAL {attrs} AS k(attr) "
-        "CROSS JOIN LATERAL (SELECT jsonb_agg(jsonb_build_array(y.instance_id, "
-        f"{_iso('y.t')}, y.instance) "
-        "ORDER BY y.t, y.instance_id) AS items FROM ("
-        f"SELECT h.instance_id, {column} AS t, h.instance "
+    limited = (
+        f"SELECT {columns}, {column} AS t "
         f"FROM attribute_history h WHERE {where} AND h.entity_id = e.id AND h.attr = k.attr "
-        f"ORDER BY {column} {direction}, h.instance_id LIMIT {limit}) AS y) AS x "
-        "WHERE x.items IS NOT NULL"
+        f"ORDER BY {column} {direction}, h.instance_id LIMIT {limit}"
+    )
+    sql = (
+        "SELECT e.id AS entity_id, k.attr, x.* "
+        f"FROM unnest($2::text[]) AS e(id) CROSS JOIN LATERAL {attrs} AS k(attr) "
+        f"CROSS JOIN LATERAL ({fold(limited)}) AS x WHERE x.n > 0"
     )
     return sql, params
+
+
+def instances_sql(
+    tenant: str, entity_ids: list[str], query: TemporalQuery, per_attribute: int, newest_first: bool
+) -> tuple[str, list[object]]:
+    """At most ``per_attribute`` instances of each (entity, attribute) in the window
+    (``newest_first``, lastN: the last ones), as one JSON array per (entity, attribute) of
+    ``[instance id, time, instance]`` in ascending time: decoding 100,000 rows one by one
+    cost the broker five times more than the query itself.
+    """
+    return _per_attribute_sql(
+        tenant, entity_ids, query, per_attribute, newest_first,
+        columns="h.instance_id, h.instance",
+        fold=lambda limited: (
+            "SELECT count(*) AS n, jsonb_agg(jsonb_build_array(y.instance_id, "
+            f"{_iso('y.t')}, y.instance) ORDER BY y.t, y.instance_id) AS items "
+            f"FROM ({limited}) AS y"
+        ),
+    )
+
+
+#: Member of the simplified representation per attribute type (clause 4.5.9).
+VALUES_MEMBER = {
+    "Property": "values", "GeoProperty": "values", "Relationship": "objects",
+    "LanguageProperty": "languageMaps", "ListProperty": "valueLists", "VocabProperty": "vocabs",
+}
+_MEMBER_SQL = (
+    "CASE g.kind " + " ".join(
+        f"WHEN '{kind}' THEN '{member}'" for kind, member in VALUES_MEMBER.items()
+        if member != "values"
+    ) + " ELSE 'values' END"
+)
+_GROUP_SQL = (
+    "CASE WHEN g.dataset_id = '' THEN "
+    f"json_build_object('type', g.kind, {_MEMBER_SQL}, g.pairs) "
+    f"ELSE json_build_object('type', g.kind, 'datasetId', g.dataset_id, {_MEMBER_SQL}, "
+    "g.pairs) END"
+)
+
+
+def simplified_sql(
+    tenant: str, entity_ids: list[str], query: TemporalQuery, per_attribute: int,
+    newest_first: bool,
+) -> tuple[str, list[object]]:
+    """``temporalValues`` (clause 4.5.9) built by PostgreSQL. Per (entity, attribute): the
+    number of instances ``n``, whether one is a VocabProperty (``vocab``: its IRIs still
+    need compacting) and the simplified representation as JSON text (``simplified``): one
+    ``{type, [datasetId], values|objects|…: [[value, time], …]}`` per datasetId and
+    attribute type, in order of first appearance, or that object alone when there is one.
+
+    Only values and times leave the database, the times as :func:`format_time` writes
+    them: a week of 10-minute values of 100 gauges took 0.35 s to fetch as whole
+    instances and another second to turn into JSON in Python; this way about 0.13 s.
+    """
+    def fold(limited: str) -> str:
+        groups = (
+            "SELECT count(*) AS n, min(y.t) AS first, y.dataset_id, y.kind, "
+            f"json_agg(json_build_array(y.v, {_time_text('y.t')}) "
+            "ORDER BY y.t, y.instance_id) AS pairs "
+            f"FROM ({limited}) AS y GROUP BY y.dataset_id, y.kind"
+        )
+        return (
+            "SELECT coalesce(sum(g.n), 0)::int AS n, "
+            "coalesce(bool_or(g.kind = 'VocabProperty'), false) AS vocab, "
+            f"CASE WHEN count(*) = 1 THEN min(({_GROUP_SQL})::text) "
+            f"ELSE json_agg({_GROUP_SQL} ORDER BY g.first, g.dataset_id, g.kind)::text END "
+            f"AS simplified FROM ({groups}) AS g"
+        )
+
+    return _per_attribute_sql(
+        tenant, entity_ids, query, per_attribute, newest_first,
+        columns="h.instance_id, h.dataset_id, "
+        f"coalesce(h.instance ->> 'type', 'Property') AS kind, {_VALUE} AS v",
+        fold=fold,
+    )
 
 
 def aggregation_sql(
@@ -372,6 +469,21 @@ class TemporalRepository:
                 Instance(instance, INSTANCE_PREFIX + key, utc_time(moment))
                 for key, moment, instance in row["items"]
             ]
+        return found
+
+    async def simplified(
+        self, tenant: str, entity_ids: list[str], query: TemporalQuery, per_attribute: int,
+        newest_first: bool,
+    ) -> dict[str, dict[str, SimplifiedAttribute]]:
+        """entity id → attribute IRI → its ``temporalValues`` from :func:`simplified_sql`."""
+        sql, params = simplified_sql(tenant, entity_ids, query, per_attribute, newest_first)
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(sql, *params)
+        found: dict[str, dict[str, SimplifiedAttribute]] = {}
+        for row in rows:
+            found.setdefault(row["entity_id"], {})[row["attr"]] = SimplifiedAttribute(
+                row["n"], row["vocab"], row["simplified"]
+            )
         return found
 
     async def aggregate(
