@@ -490,6 +490,36 @@ def test_show_changes_gives_previous_values(
     broker.delete(f"/entities/{entity_id}", headers=tenant_headers)
 
 
+def test_lang_sends_language_properties_as_properties(
+    broker: httpx.Client, tenant_headers: dict[str, str], receiver: Receiver, subscribe: Callable
+) -> None:
+    """A subscription's ``lang`` (clause 5.2.12) renders LanguageProperties as a GET with
+    ``?lang=`` does (clause 4.15): a Property with the chosen text and ``lang``."""
+    entity_id = new_id()
+    names = {"de": "Pegel Emden", "en": "Emden gauge", "nl": "Peilschaal Emden"}
+    subscribe({
+        "entities": [{"id": entity_id, "type": "WaterObserved"}], "lang": "de",
+        "notification": {"attributes": ["name"], "endpoint": {"uri": receiver.url()}},
+    })
+    subscribe({
+        "entities": [{"id": entity_id, "type": "WaterObserved"}],
+        "notification": {"attributes": ["name"], "endpoint": {"uri": receiver.url("/all")}},
+    })
+    create(broker, tenant_headers, {
+        **gauge(entity_id), "name": {"type": "LanguageProperty", "languageMap": names},
+    })
+    wait_for(lambda: receiver.bodies() and receiver.bodies("/all"))
+    (data,) = entities_of(receiver.bodies())
+    assert data["name"] == {"type": "Property", "value": "Pegel Emden", "lang": "de"}
+    retrieved = broker.get(f"/entities/{entity_id}", params={"lang": "de", "attrs": "name"},
+                           headers=tenant_headers)
+    assert retrieved.status_code == 200, retrieved.text
+    assert data["name"] == retrieved.json()["name"]
+    (plain,) = entities_of(receiver.bodies("/all"))
+    assert plain["name"] == {"type": "LanguageProperty", "languageMap": names}
+    broker.delete(f"/entities/{entity_id}", headers=tenant_headers)
+
+
 def test_throttling_delays_but_loses_nothing(
     broker: httpx.Client, tenant_headers: dict[str, str], receiver: Receiver, subscribe: Callable
 ) -> None:

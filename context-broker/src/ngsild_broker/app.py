@@ -27,6 +27,7 @@ from .guard import WriteGuard
 from .notify.worker import start_notifier
 from .settings import BrokerSettings
 from .store.repository import EntityRepository, create_pool
+from .store.retention import apply_history_retention
 from .store.temporal import start_history_maintenance
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_dsn, settings.pool_size)
+        await apply_history_retention(pool, settings.history_retention_tenants)
         app.state.entities = EntityRepository(pool)
         feed = ContextChangeFeed(app.state.contexts.service.resolver)
         await feed.start(settings.database_dsn)

@@ -7,6 +7,7 @@ when the app is created.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,13 @@ class BrokerSettings(BaseSettings):
         default=0, ge=0,
         description="Days of attribute history kept (temporal API) for tenants without a row "
         "in history_retention; 0 keeps it forever.",
+    )
+    history_retention_tenants: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="Days of attribute history kept per tenant, as a JSON object tenant → "
+        'days, e.g. {"urn:ngsi-ld:tenant:emden": 30}; "" is the default tenant (requests '
+        "without NGSILD-Tenant). Written to history_retention at start-up, replacing its "
+        "rows; other tenants keep history_retention_days.",
     )
 
     @model_validator(mode="after")

@@ -1,20 +1,31 @@
 """The body of a notification (clause 5.3.1) from outbox rows, in the subscription's
-format, attribute selection and @context; ``showChanges`` adds the previous values."""
+format, attribute selection, @context and language (``lang``, clause 4.15: LanguageProperties
+become Properties as in a GET with ``?lang=``); ``showChanges`` adds the previous values."""
 
 from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from ..errors import BadRequestData
 from ..model.entity import Terms
-from ..model.render import VALUE_MEMBER, RenderOptions, StoredEntity, render_entity
+from ..model.render import (
+    VALUE_MEMBER,
+    LanguageFilter,
+    RenderOptions,
+    StoredEntity,
+    parse_language_filter,
+    render_entity,
+)
 
 
 class RenderCache:
     """Rendered changes by (change, rendering choices): many subscriptions asking the same
-    format and attributes under the same @context get each change rendered once."""
+    format, attributes and language under the same @context get each change rendered
+    once."""
 
     def __init__(self, size: int = 20_000) -> None:
         self.size = size
@@ -27,7 +38,7 @@ class RenderCache:
         key = (
             row["seq"], terms, notification.get("format"),
             tuple(notification.get("attributes") or ()), notification.get("sysAttrs"),
-            notification.get("showChanges"),
+            notification.get("showChanges"), stored.get("lang"),
         )
         found = self._items.get(key)
         if found is None:
@@ -67,6 +78,7 @@ def render_change(row: Any, stored: dict[str, Any], terms: Terms) -> dict[str, A
         representation=notification.get("format", "normalized"),
         sys_attrs=notification.get("sysAttrs", False),
         attrs=frozenset(attrs) if attrs else None,
+        lang=language_filter(stored.get("lang")),
     )
     entity = StoredEntity(
         id=row["entity_id"], types=list(row["types"]), attrs=row["attrs"] or {}, scope=None,
@@ -75,15 +87,32 @@ def render_change(row: Any, stored: dict[str, Any], terms: Terms) -> dict[str, A
     body = render_entity(entity, terms, options)
     shows_changes = notification.get("showChanges") and options.representation != "keyValues"
     if shows_changes and row["previous"]:
-        _add_previous(body, row["attrs"] or {}, row["previous"], terms)
+        _add_previous(body, row["attrs"] or {}, row["previous"], terms, options.lang)
     return body
 
 
+@lru_cache(maxsize=1024)
+def language_filter(lang: str | None) -> LanguageFilter | None:
+    """The subscription's ``lang`` as the filter a GET with ``?lang=`` uses; parsed once per
+    distinct value, since every notified change of the subscription needs it. ``lang`` is
+    validated when the subscription is written; a value stored before that check that does
+    not parse is ignored (the map is sent as stored) rather than stopping notifications."""
+    if lang is None:
+        return None
+    try:
+        return parse_language_filter(lang)
+    except BadRequestData:
+        return None
+
+
 def _add_previous(
-    body: dict[str, Any], attrs: dict[str, list], previous: dict[str, list], terms: Terms
+    body: dict[str, Any], attrs: dict[str, list], previous: dict[str, list], terms: Terms,
+    lang: LanguageFilter | None = None,
 ) -> None:
     """``previousValue`` (``previousObject``, ``previousLanguageMap``, …) on every instance
-    whose value changed (clause 4.5.9 / showChanges)."""
+    whose value changed (clause 4.5.9 / showChanges). Under a language filter a
+    LanguageProperty is sent as a Property, so its previous text in the chosen language is
+    ``previousValue``, and only when that text changed."""
     for name, instances in attrs.items():
         rendered = body.get(terms.compact(name))
         if rendered is None or name not in previous:
@@ -95,7 +124,14 @@ def _add_previous(
             member = VALUE_MEMBER.get(instance.get("type", ""), "value")
             if old is None or member not in old or old[member] == instance.get(member):
                 continue
-            out["previous" + member[0].upper() + member[1:]] = old[member]
+            before_value = old[member]
+            if member == "languageMap" and "lang" in out and lang is not None:
+                if not before_value:
+                    continue
+                member, before_value = "value", lang.select(before_value)[1]
+                if before_value == out.get("value"):
+                    continue
+            out["previous" + member[0].upper() + member[1:]] = before_value
 
 
 def _iso(moment: datetime) -> str:

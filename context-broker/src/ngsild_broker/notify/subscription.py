@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from ..errors import BadRequestData
 from ..model.entity import Terms, is_uri
+from ..model.render import parse_language_filter
 from ..query.geo_query import GeoQuery, parse_geo_query
 from ..query.q_language import parse_q
 
@@ -84,6 +85,7 @@ def parse_subscription(body: Any, terms: Terms) -> dict[str, Any]:
         out["isActive"] = body["isActive"]
     if "lang" in body:
         out["lang"] = _text(body["lang"], "lang")
+        parse_language_filter(out["lang"])  # BadRequestData now, not a failing notifier later
     out["notification"] = _notification(body.get("notification"), terms)
     if "entities" not in out and "watchedAttributes" not in out:
         raise BadRequestData("A subscription needs entities or watchedAttributes")

@@ -15,10 +15,11 @@ One cycle:
    transaction: a crash before the commit leaves the changes to the next leader, after it
    the outbox holds them.
 2. **periodic** - subscriptions with ``timeInterval`` queue the matching entities' state.
-3. **dispatch** - per subscription with due outbox rows, one delivery task (so a
-   subscription's notifications stay in order, and a receiver that hangs holds only its
-   own subscription): the oldest ``PER_NOTIFICATION`` rows go out as one notification,
-   and the task goes on while rows are waiting and the receiver takes them.
+3. **dispatch** - the oldest ``PER_NOTIFICATION`` outbox rows of every subscription
+   without a delivery under way, read in one statement; per subscription with due rows
+   one delivery task (so a subscription's notifications stay in order, and a receiver
+   that hangs holds only its own subscription) sends them as one notification, and goes
+   on while full notifications are waiting and the receiver takes them.
    Delivered rows are deleted; on failure they wait ``0.5 s * 2^attempts`` (at most
    ``notify_retry_cap``) and are dropped once older than ``notify_max_age`` (each failed
    attempt counts in ``timesFailed``). Throttling delays (and so coalesces) notifications
@@ -170,12 +171,16 @@ class Notifier:
         (at most every ``MATCH_GAP`` seconds, so that busy writers give bigger batches
         rather than one statement per subscription per change); dispatch always (a
         finished delivery wakes the loop for the next one)."""
-        if self.subscriptions_changed:
-            self.subscriptions_changed = False
-            self.subscriptions = await self._load()
         if self.changes_pending:
             loop = asyncio.get_running_loop()
             await asyncio.sleep(max(0.0, self.last_match + MATCH_GAP - loop.time()))
+        # after that wait: a subscription created during it must be known before its first
+        # changes are matched (and deleted from entity_changes)
+        if self.subscriptions_changed:
+            self.subscriptions_changed = False
+            self.subscriptions = await self._load()
+            await self.http.forget(self.subscriptions)
+        if self.changes_pending:
             self.changes_pending = False
             self.last_match = loop.time()
             await self._match(self.subscriptions)
@@ -266,19 +271,31 @@ class Notifier:
                     await _execute_guarded(connection, sub, statement.sql, statement.params)
 
     async def _dispatch(self, subscriptions: dict[tuple[str, str], Subscription]) -> None:
-        # The oldest row of each subscription, found through the outbox index: one probe
-        # per subscription however long a dead receiver's queue has grown.
-        heads = await self.pool.fetch(
-            "SELECT s.tenant, s.id AS subscription_id, h.due FROM subscriptions s "
-            "CROSS JOIN LATERAL (SELECT o.next_attempt <= now() AS due "
-            "FROM notification_outbox o WHERE o.tenant = s.tenant AND o.subscription_id = s.id "
-            "ORDER BY o.id LIMIT 1) AS h"
+        # The oldest rows of every subscription that is due (its oldest row's retry time
+        # has come) and without a delivery under way, in one statement through the outbox
+        # index (at most PER_NOTIFICATION per subscription however long a dead receiver's
+        # queue has grown): a round trip per notification was the largest part of the
+        # latency at hundreds of notifications per second.
+        busy = list(self.in_flight)
+        rows = await self.pool.fetch(
+            "SELECT o.* FROM subscriptions s "
+            "CROSS JOIN LATERAL (SELECT h.next_attempt FROM notification_outbox h "
+            "WHERE h.tenant = s.tenant AND h.subscription_id = s.id ORDER BY h.id LIMIT 1) "
+            "AS head "
+            "CROSS JOIN LATERAL (SELECT * FROM notification_outbox o WHERE o.tenant = s.tenant "
+            "AND o.subscription_id = s.id ORDER BY o.id LIMIT $1) AS o "
+            "WHERE head.next_attempt <= now() "
+            "AND (s.tenant, s.id) NOT IN (SELECT * FROM unnest($2::text[], $3::text[])) "
+            "ORDER BY o.id",
+            PER_NOTIFICATION, [k[0] for k in busy], [k[1] for k in busy],
         )
+        waiting: dict[tuple[str, str], list[asyncpg.Record]] = {}
+        for row in rows:
+            waiting.setdefault((row["tenant"], row["subscription_id"]), []).append(row)
         now = datetime.now(UTC)
-        for head in heads:
-            key = (head["tenant"], head["subscription_id"])
+        for key, queued in waiting.items():
             sub = subscriptions.get(key)
-            if sub is None or not head["due"] or key in self.in_flight:
+            if sub is None or key in self.in_flight:
                 continue
             if sub.status == "expired":
                 await self.pool.execute(
@@ -291,19 +308,21 @@ class Notifier:
             if sub.throttling and sub.last_notification is not None and \
                     now < sub.last_notification + timedelta(seconds=sub.throttling):
                 continue
-            task = asyncio.create_task(self._deliver(sub))
+            task = asyncio.create_task(self._deliver(sub, queued))
             self.in_flight[key] = task
 
-    async def _deliver(self, sub: Subscription) -> None:
-        """Deliver while the subscription has rows and its receiver takes them, so a busy
-        subscription streams without waiting for the next cycle; throttled ones send one
-        notification per dispatch."""
+    async def _deliver(self, sub: Subscription, rows: list[asyncpg.Record]) -> None:
+        """Deliver the rows the dispatch found, then go on while a full notification's worth
+        was waiting and the receiver takes them, so a busy subscription streams without
+        waiting for the next cycle; throttled ones send one notification per dispatch."""
         try:
-            while await self._deliver_once(sub) and not sub.throttling:
+            while await self._deliver_once(sub, rows) and not sub.throttling \
+                    and len(rows) == PER_NOTIFICATION:
                 current = self.subscriptions.get(sub.key)
                 if current is None or current.status != "active":
                     break
                 sub = current
+                rows = await self._queued(sub)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -312,12 +331,14 @@ class Notifier:
             self.in_flight.pop(sub.key, None)
             self.wake.set()
 
-    async def _deliver_once(self, sub: Subscription) -> bool:
-        """One notification of the oldest rows; True when it was delivered."""
-        rows = await self.pool.fetch(
+    async def _queued(self, sub: Subscription) -> list[asyncpg.Record]:
+        return await self.pool.fetch(
             "SELECT * FROM notification_outbox WHERE tenant = $1 AND subscription_id = $2 "
             "ORDER BY id LIMIT $3", sub.tenant, sub.id, PER_NOTIFICATION,
         )
+
+    async def _deliver_once(self, sub: Subscription, rows: list[asyncpg.Record]) -> bool:
+        """One notification of the given (oldest) rows; True when it was delivered."""
         cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.notify_max_age)
         too_old = [r["id"] for r in rows if r["attempts"] > 0 and r["changed_at"] < cutoff]
         if too_old:  # given up: they were counted in timesFailed at every attempt
@@ -337,7 +358,7 @@ class Notifier:
         if uri.startswith("mqtt"):
             error = await self.mqtt.send(uri, message, qos_of(endpoint))
         else:
-            error = await self.http.send(uri, message)
+            error = await self.http.send(uri, message, sub.key)
         # Each outcome is one statement (atomic on its own): one round trip per delivery.
         sub.last_notification = datetime.now(UTC)
         if error is None:
