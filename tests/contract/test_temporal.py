@@ -23,6 +23,7 @@ from .test_entities import assert_problem
 TENANT = f"temporal{uuid.uuid4().hex[:12]}"
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 STEP = timedelta(minutes=10)
+NGSI_LD_NULL = "urn:ngsi-ld:null"
 VALUES = [412.0, 415.5, 409.25, 420.0, 431.5, 428.0, 433.75, 440.0, 437.5, 445.0]
 
 
@@ -305,20 +306,60 @@ def test_delete_entity_keeps_history_temporal_delete_forgets(broker: httpx.Clien
                            headers=headers(broker)).status_code in (201, 204)
     assert broker.delete(f"/entities/{entity_id}", headers=headers(broker)).status_code == 204
     kept = read(broker, f"/temporal/entities/{entity_id}").json()
-    assert [i["value"] for i in kept["height"]] == VALUES[:3]
+    # the deletion is the last instance: NGSI-LD Null with deletedAt (clause 4.5.7)
+    assert [i["value"] for i in kept["height"]] == [*VALUES[:3], NGSI_LD_NULL]
+    assert "deletedAt" in kept["height"][-1] and "deletedAt" not in kept["height"][0]
     # one instance, then the attribute, then the whole history
     instance = kept["height"][0]["instanceId"]
     gone = broker.delete(f"/temporal/entities/{entity_id}/attrs/height/{instance}",
                          headers=headers(broker))
     assert gone.status_code == 204, gone.text
     assert [i["value"] for i in read(broker, f"/temporal/entities/{entity_id}").json()["height"]
-            ] == VALUES[1:3]
+            ] == [*VALUES[1:3], NGSI_LD_NULL]
     assert broker.delete(f"/temporal/entities/{entity_id}/attrs/height",
                          headers=headers(broker)).status_code == 204
     assert "height" not in read(broker, f"/temporal/entities/{entity_id}").json()
     assert broker.delete(f"/temporal/entities/{entity_id}", headers=headers(broker)
                          ).status_code == 204
     assert_problem(read(broker, f"/temporal/entities/{entity_id}", 404), 404, "ResourceNotFound")
+
+
+def test_deleted_attribute_in_every_representation(broker: httpx.Client) -> None:
+    """An attribute deleted through /entities: its history ends with a deletion instance
+    (value NGSI-LD Null, deletedAt) that temporalValues show and aggregations leave out."""
+    entity_id = gauge_id()
+    body = {"id": entity_id, "type": "WaterObserved", "height": height(VALUES[0], when(0)),
+            "refDevice": {"type": "Relationship", "object": "urn:ngsi-ld:Device:g1"}}
+    assert broker.post("/entities", json=body, headers=headers(broker)).status_code == 201
+    patched = broker.patch(f"/entities/{entity_id}/attrs", headers=headers(broker),
+                           json={"height": height(VALUES[1], when(1))})
+    assert patched.status_code == 204, patched.text
+    for name in ("height", "refDevice"):
+        deleted = broker.delete(f"/entities/{entity_id}/attrs/{name}", headers=headers(broker))
+        assert deleted.status_code == 204, deleted.text
+    normalized = read(broker, f"/temporal/entities/{entity_id}").json()
+    assert [i["value"] for i in normalized["height"]] == [*VALUES[:2], NGSI_LD_NULL]
+    deletion = normalized["height"][-1]
+    assert deletion["type"] == "Property" and deletion["deletedAt"].endswith("Z")
+    assert normalized["refDevice"][-1]["object"] == NGSI_LD_NULL
+    assert "deletedAt" in normalized["refDevice"][-1]
+    simplified = read(broker, f"/temporal/entities/{entity_id}",
+                      options="temporalValues").json()
+    assert [v for v, _ in simplified["height"]["values"]] == [*VALUES[:2], NGSI_LD_NULL]
+    assert [v for v, _ in simplified["refDevice"]["objects"]] == [
+        "urn:ngsi-ld:Device:g1", NGSI_LD_NULL]
+    aggregated = read(broker, f"/temporal/entities/{entity_id}", attrs="height",
+                      options="aggregatedValues", aggrMethods="totalCount,avg",
+                      aggrPeriodDuration="PT0S").json()["height"]
+    assert aggregated["totalCount"][0][0] == 2
+    assert aggregated["avg"][0][0] == pytest.approx(statistics.mean(VALUES[:2]))
+    # an attribute that exists again goes on after its deletion (no observedAt: its time is
+    # its modifiedAt, after the deletion's)
+    again = broker.post(f"/entities/{entity_id}/attrs", headers=headers(broker),
+                        json={"height": {"type": "Property", "value": VALUES[2]}})
+    assert again.status_code == 204, again.text
+    values = [i["value"] for i in read(broker, f"/temporal/entities/{entity_id}").json()["height"]]
+    assert values == [*VALUES[:2], NGSI_LD_NULL, VALUES[2]]
 
 
 def test_temporal_append_and_instance_patch(broker: httpx.Client) -> None:

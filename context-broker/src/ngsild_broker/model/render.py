@@ -163,6 +163,9 @@ def _show(text: str, limit: int = 40) -> str:
 
 #: System attributes of an attribute instance, shown only with ``options=sysAttrs``.
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt"})
+#: Only on the instances the history records for a deletion (``store/history.sql``), and
+#: always shown there (clause 4.5.7): a client's own ``deletedAt`` is stored expanded.
+DELETED_AT = "deletedAt"
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def _attribute(instance: dict[str, Any], terms: Terms, options: RenderOptions) -
         if key in SYSTEM_MEMBERS:
             if options.sys_attrs:
                 out[key] = item
-        elif key in RESERVED_MEMBERS:
+        elif key in RESERVED_MEMBERS or key == DELETED_AT:
             out[key] = item
         else:
             subs = [_attribute(sub, terms, options) for sub in item]

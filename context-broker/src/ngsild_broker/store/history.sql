@@ -67,6 +67,41 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     )
 $$;
 
+-- The instances of one row's attributes that are gone: no instance of the attribute with
+-- the same datasetId is left (an attribute deleted, or the entity replaced without it).
+CREATE OR REPLACE FUNCTION ngsild_deleted_instances(old jsonb, new jsonb)
+RETURNS TABLE (attr text, dataset_id text, instance jsonb)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT a.key, coalesce(i.value ->> 'datasetId', ''), i.value
+    FROM jsonb_each(old) AS a
+    CROSS JOIN LATERAL jsonb_array_elements(
+        CASE WHEN jsonb_typeof(a.value) = 'array' THEN a.value ELSE '[]'::jsonb END) AS i(value)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM jsonb_array_elements(
+            CASE WHEN jsonb_typeof(new -> a.key) = 'array' THEN new -> a.key
+                 ELSE '[]'::jsonb END) AS n(value)
+        WHERE coalesce(n.value ->> 'datasetId', '') = coalesce(i.value ->> 'datasetId', '')
+    )
+$$;
+
+-- What the history records when an instance is deleted (clause 4.5.7): an instance of the
+-- same type and datasetId whose value is NGSI-LD Null, with deletedAt.
+CREATE OR REPLACE FUNCTION ngsild_deletion_of(instance jsonb, deleted timestamptz)
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'type', coalesce(instance ->> 'type', 'Property'),
+        CASE instance ->> 'type' WHEN 'Relationship' THEN 'object'
+             WHEN 'LanguageProperty' THEN 'languageMap' WHEN 'ListProperty' THEN 'valueList'
+             WHEN 'VocabProperty' THEN 'vocab' ELSE 'value' END,
+        CASE instance ->> 'type' WHEN 'LanguageProperty' THEN '{"@none": "urn:ngsi-ld:null"}'
+             WHEN 'ListProperty' THEN '["urn:ngsi-ld:null"]'
+             ELSE '"urn:ngsi-ld:null"' END::jsonb,
+        'datasetId', instance -> 'datasetId',
+        'createdAt', instance -> 'createdAt',
+        'modifiedAt', to_char(deleted AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'deletedAt', to_char(deleted AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))
+$$;
+
 -- observedAt/modifiedAt as timestamptz; NULL when absent or in an ISO 8601 form PostgreSQL
 -- does not read (basic format, week dates, comma fractions, hour only): the history then
 -- uses modifiedAt, and the write never fails because of its history. A pattern instead of
@@ -104,7 +139,13 @@ BEGIN
         JOIN old_rows AS o ON o.tenant = n.tenant AND o.id = n.id
         CROSS JOIN LATERAL ngsild_changed_instances(o.attrs, n.attrs) AS c
         CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
-                                            n.modified_at) AS modified) AS m;
+                                            n.modified_at) AS modified) AS m
+        UNION ALL
+        SELECT n.tenant, n.id, d.attr, d.dataset_id, n.modified_at, n.modified_at,
+               n.modified_at, ngsild_deletion_of(d.instance, n.modified_at)
+        FROM new_rows AS n
+        JOIN old_rows AS o ON o.tenant = n.tenant AND o.id = n.id
+        CROSS JOIN LATERAL ngsild_deleted_instances(o.attrs, n.attrs) AS d;
     END IF;
     -- Only new entities or changed types: ON CONFLICT alone would lock (and so write) the
     -- existing row of every entity of the batch even when nothing changes.
@@ -118,6 +159,23 @@ BEGIN
 END
 $$;
 
+-- A deleted entity keeps its history; every instance it had gets its deletion recorded.
+CREATE OR REPLACE FUNCTION ngsild_record_deletion() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO attribute_history (tenant, entity_id, attr, dataset_id, observed_at,
+                                   modified_at, created_at, instance)
+    SELECT o.tenant, o.id, d.attr, d.dataset_id, now(), now(), now(),
+           ngsild_deletion_of(d.instance, now())
+    FROM old_rows AS o
+    CROSS JOIN LATERAL ngsild_deleted_instances(o.attrs, '{}'::jsonb) AS d;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER entities_history_delete
+    AFTER DELETE ON entities REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ngsild_record_deletion();
 CREATE OR REPLACE TRIGGER entities_history_insert
     AFTER INSERT ON entities REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION ngsild_record_history();

@@ -338,7 +338,8 @@ def aggregation_sql(
 
     window = query.window
     column = f"(h.{window.column} AT TIME ZONE 'UTC')"
-    where = "h.tenant = $1 AND h.entity_id = ANY($2::text[])"
+    # deletions (value NGSI-LD Null, deletedAt) are not values to aggregate
+    where = "h.tenant = $1 AND h.entity_id = ANY($2::text[]) AND NOT h.instance ? 'deletedAt'"
     if query.attrs:
         where += f" AND h.attr = ANY({bind(query.attrs)}::text[])"
     if query.dataset_id is not None:
