@@ -30,6 +30,7 @@ from ngsild_broker.jsonld import ContextService
 from ngsild_broker.model.entity import parse_attributes, parse_entity
 from ngsild_broker.query.geo_query import parse_geo_query
 from ngsild_broker.query.q_language import parse_q
+from ngsild_broker.settings import BrokerSettings
 from ngsild_broker.store.geometries import replace_geometries
 from ngsild_broker.store.repository import (
     ATTRIBUTE_UPDATE_SQL,
@@ -190,7 +191,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = BrokerService(settings)
     environment = broker.environment()
     broker_url, token = args.broker_url or settings.broker_url, environment["BROKER_TOKEN"]
-    pool = await create_pool(environment["BROKER_DATABASE_DSN"], args.connections)
+    # the floor writes with the broker's default durability (BROKER_SYNCHRONOUS_COMMIT)
+    pool = await create_pool(environment["BROKER_DATABASE_DSN"], args.connections,
+                             synchronous_commit=BrokerSettings.model_fields[
+                                 "synchronous_commit"].default)
     floor = Floor(pool, args.entities)
     await floor.prepare()
     report: dict[str, Any] = {

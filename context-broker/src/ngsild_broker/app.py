@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import batch, contexts_api, discovery, entities, subscriptions, temporal
+from .api.hot_path import HotPath
 from .api.openapi_doc import install as install_openapi_doc
 from .api.responses import JSONResponse
 from .context_feed import ContextChangeFeed
@@ -40,7 +41,9 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_dsn, settings.pool_size)
+        pool = await create_pool(
+            settings.database_dsn, settings.pool_size, settings.synchronous_commit
+        )
         await apply_history_retention(pool, settings.history_retention_tenants)
         app.state.entities = EntityRepository(pool)
         feed = ContextChangeFeed(app.state.contexts.service.resolver)
@@ -77,6 +80,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
     async def version() -> dict[str, str]:
         """Name and versions, like Orion-LD's ``/version``; also the health check."""
         return {"broker": "smartregion-broker", "version": app.version, "ngsiLdSpec": "1.8"}
+    app.add_middleware(HotPath, fastapi=app)  # innermost: guard and CORS still apply
     app.add_middleware(WriteGuard, settings=settings)  # inside CORS: 401/413 get CORS headers
     if settings.cors_origins:
         app.add_middleware(

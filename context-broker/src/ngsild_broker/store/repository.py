@@ -102,15 +102,17 @@ def query_statement(tenant: str, query: EntityQuery) -> QueryStatement:
     )
 
 
-async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
+async def create_pool(dsn: str, size: int, synchronous_commit: bool = True) -> asyncpg.Pool:
     # JIT compilation pays off for long analytical queries; for the broker's short ones it
     # only adds tens of milliseconds whenever a plan's estimated cost crosses the threshold.
     # Custom plans: how selective a q, geo or type condition is depends on its values, and
     # a generic plan chosen for the prepared statement turned 1 ms index lookups into
     # 50 ms scans; planning anew costs well under a millisecond.
+    # synchronous_commit: see BrokerSettings.synchronous_commit.
     pool = await asyncpg.create_pool(
-        dsn, min_size=1, max_size=size, init=_init_connection,
-        server_settings={"jit": "off", "plan_cache_mode": "force_custom_plan"},
+        dsn, min_size=1, max_size=size, init=_init_connection, reset=_keep_session,
+        server_settings={"jit": "off", "plan_cache_mode": "force_custom_plan",
+                         "synchronous_commit": "on" if synchronous_commit else "off"},
     )
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
@@ -118,6 +120,14 @@ async def create_pool(dsn: str, size: int) -> asyncpg.Pool:
             ddl = resources.files("ngsild_broker.store").joinpath(name).read_text("utf-8")
             await connection.execute(ddl)
     return pool
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Returning a connection to the pool costs no round trip. asyncpg's default reset sends
+    ``RESET ALL; UNLISTEN *; pg_advisory_unlock_all(); CLOSE ALL`` every time, a sixth of a
+    GET by id; pooled connections here never change session state (settings are fixed at
+    connect, advisory locks are transaction-scoped, LISTEN and session locks use their own
+    connections), and an open transaction is still rolled back by asyncpg itself."""
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
