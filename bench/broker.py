@@ -100,6 +100,10 @@ SCENARIOS: dict[str, str] = {
 }
 
 
+#: Scenarios the broker runs on its pool of queries (custom plans).
+QUERIES = frozenset({"q_query", "geo_near"})
+
+
 class Floor:
     """The broker's own SQL for each scenario, run directly on PostgreSQL."""
 
@@ -191,10 +195,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     broker = BrokerService(settings)
     environment = broker.environment()
     broker_url, token = args.broker_url or settings.broker_url, environment["BROKER_TOKEN"]
-    # the floor writes with the broker's default durability (BROKER_SYNCHRONOUS_COMMIT)
-    pool = await create_pool(environment["BROKER_DATABASE_DSN"], args.connections,
-                             synchronous_commit=BrokerSettings.model_fields[
-                                 "synchronous_commit"].default)
+    # the floor's pools are the broker's: writes and GET by id with the default durability
+    # (BROKER_SYNCHRONOUS_COMMIT) and cached plans, queries with custom plans
+    dsn = environment["BROKER_DATABASE_DSN"]
+    pool = await create_pool(dsn, args.connections, synchronous_commit=BrokerSettings
+                             .model_fields["synchronous_commit"].default)
+    query_pool = await create_pool(dsn, args.connections, custom_plans=True, migrate=False)
     floor = Floor(pool, args.entities)
     await floor.prepare()
     report: dict[str, Any] = {
@@ -245,7 +251,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             environment=wrk_env,
         )
         sql = await run_sql(
-            pool, getattr(floor, name), seconds=args.seconds, connections=args.connections
+            query_pool if name in QUERIES else pool, getattr(floor, name),
+            seconds=args.seconds, connections=args.connections,
         )
         report[name] = {
             "http": http.report(), "http_one_client": single.report(), "sql_floor": sql.report(),
@@ -253,6 +260,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if http.per_second else None,
             "ratio_p95": round(http.p95_ms / sql.p95_ms, 2) if sql.p95_ms else None,
         }
+    await query_pool.close()
     await pool.close()
     report["verdict"] = verdict(report)
     return report

@@ -44,8 +44,11 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
         pool = await create_pool(
             settings.database_dsn, settings.pool_size, settings.synchronous_commit
         )
+        query_pool = await create_pool(
+            settings.database_dsn, settings.pool_size, custom_plans=True, migrate=False
+        )
         await apply_history_retention(pool, settings.history_retention_tenants)
-        app.state.entities = EntityRepository(pool)
+        app.state.entities = EntityRepository(pool, query_pool)
         feed = ContextChangeFeed(app.state.contexts.service.resolver)
         await feed.start(settings.database_dsn)
         app.state.context_feed = feed
@@ -58,6 +61,7 @@ def create_app(settings: BrokerSettings | None = None) -> FastAPI:
             if notifier is not None:
                 await notifier.stop()
             await feed.stop()
+            await query_pool.close()
             await pool.close()
 
     app = FastAPI(

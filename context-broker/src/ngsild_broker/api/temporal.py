@@ -465,7 +465,9 @@ def _repository(request: Request) -> TemporalRepository:
     state = request.app.state
     repository = getattr(state, "temporal", None)
     if repository is None:
-        repository = TemporalRepository(state.entities.pool, state.entities.tenants)
+        repository = TemporalRepository(
+            state.entities.pool, state.entities.tenants, state.entities.query_pool
+        )
         state.temporal = repository
     return repository
 

@@ -102,23 +102,34 @@ def query_statement(tenant: str, query: EntityQuery) -> QueryStatement:
     )
 
 
-async def create_pool(dsn: str, size: int, synchronous_commit: bool = True) -> asyncpg.Pool:
-    # JIT compilation pays off for long analytical queries; for the broker's short ones it
-    # only adds tens of milliseconds whenever a plan's estimated cost crosses the threshold.
-    # Custom plans: how selective a q, geo or type condition is depends on its values, and
-    # a generic plan chosen for the prepared statement turned 1 ms index lookups into
-    # 50 ms scans; planning anew costs well under a millisecond.
-    # synchronous_commit: see BrokerSettings.synchronous_commit.
+async def create_pool(
+    dsn: str, size: int, synchronous_commit: bool = True, *, custom_plans: bool = False,
+    migrate: bool = True,
+) -> asyncpg.Pool:
+    """A connection pool; ``migrate``: apply the schema files first (once per process).
+
+    ``custom_plans`` for the pool of queries (q, geo, type, temporal): how selective such a
+    condition is depends on its values, and a generic plan chosen for the prepared statement
+    turned 1 ms index lookups into 50 ms scans. Everything else - writes, GET by id, the
+    statements inside the history and change triggers - is the same plan every time, and
+    planning it anew on every call cost a quarter of the database's time for a PATCH.
+    JIT compilation is off: it pays off for long analytical queries; for the broker's short
+    ones it only adds tens of milliseconds whenever a plan's estimated cost crosses the
+    threshold. ``synchronous_commit``: see BrokerSettings.synchronous_commit.
+    """
     pool = await asyncpg.create_pool(
         dsn, min_size=1, max_size=size, init=_init_connection, reset=_keep_session,
-        server_settings={"jit": "off", "plan_cache_mode": "force_custom_plan",
-                         "synchronous_commit": "on" if synchronous_commit else "off"},
+        server_settings={
+            "jit": "off", "plan_cache_mode": "force_custom_plan" if custom_plans else "auto",
+            "synchronous_commit": "on" if synchronous_commit else "off",
+        },
     )
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        for name in SCHEMA_FILES:
-            ddl = resources.files("ngsild_broker.store").joinpath(name).read_text("utf-8")
-            await connection.execute(ddl)
+    if migrate:
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+            for name in SCHEMA_FILES:
+                ddl = resources.files("ngsild_broker.store").joinpath(name).read_text("utf-8")
+                await connection.execute(ddl)
     return pool
 
 
@@ -141,8 +152,9 @@ class EntityRepository:
     statement per step, and fall back to one transaction per entity only when PostgreSQL
     rejects a value, so that the one bad entity is reported and the others stored."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, query_pool: asyncpg.Pool | None = None) -> None:
         self.pool = pool
+        self.query_pool = query_pool or pool  # custom plans (see create_pool)
         self.tenants = TenantRegistry()
 
     async def create(self, tenant: str, entity: Entity) -> None:
@@ -353,7 +365,7 @@ class EntityRepository:
     ) -> tuple[list[StoredEntity], int | None]:
         """One page of matching entities, and their total number if ``query.count``."""
         statement = query_statement(tenant, query)
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             await self.tenants.require(connection, tenant)
             try:
                 rows = await connection.fetch(statement.sql, *statement.params)

@@ -426,15 +426,19 @@ def _month_start(moment: datetime | None) -> bool:
 class TemporalRepository:
     """Reads and writes of the attribute history, per tenant."""
 
-    def __init__(self, pool: asyncpg.Pool, tenants: TenantRegistry) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, tenants: TenantRegistry,
+        query_pool: asyncpg.Pool | None = None,
+    ) -> None:
         self.pool = pool
+        self.query_pool = query_pool or pool  # reads: custom plans (see create_pool)
         self.tenants = tenants
 
     async def select_entities(
         self, tenant: str, query: TemporalQuery
     ) -> tuple[list[HistoryEntity], int | None]:
         sql, params, count_sql = entity_selection_sql(tenant, query)
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             await self.tenants.require(connection, tenant)
             try:
                 rows = await connection.fetch(sql, *params)
@@ -446,7 +450,7 @@ class TemporalRepository:
         return [HistoryEntity(id=r["id"], types=list(r["types"])) for r in rows], total
 
     async def entity(self, tenant: str, entity_id: str) -> HistoryEntity:
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             await self.tenants.require(connection, tenant)
             row = await connection.fetchrow(
                 "SELECT id, types FROM history_entities WHERE tenant = $1 AND id = $2",
@@ -462,7 +466,7 @@ class TemporalRepository:
     ) -> dict[str, dict[str, list[Instance]]]:
         """entity id → attribute IRI → instances (ascending time), at most per_attribute."""
         sql, params = instances_sql(tenant, entity_ids, query, per_attribute, newest_first)
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             rows = await connection.fetch(sql, *params)
         found: dict[str, dict[str, list[Instance]]] = {}
         for row in rows:
@@ -478,7 +482,7 @@ class TemporalRepository:
     ) -> dict[str, dict[str, SimplifiedAttribute]]:
         """entity id → attribute IRI → its ``temporalValues`` from :func:`simplified_sql`."""
         sql, params = simplified_sql(tenant, entity_ids, query, per_attribute, newest_first)
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             rows = await connection.fetch(sql, *params)
         found: dict[str, dict[str, SimplifiedAttribute]] = {}
         for row in rows:
@@ -494,7 +498,7 @@ class TemporalRepository:
         """entity id → attribute IRI → bucket rows (start, stop as ISO text in UTC, one
         column per method)."""
         sql, params = aggregation_sql(tenant, entity_ids, query, methods, period)
-        async with self.pool.acquire() as connection:
+        async with self.query_pool.acquire() as connection:
             try:
                 rows = await connection.fetch(sql, *params)
             except (asyncpg.DataError, asyncpg.ProgramLimitExceededError) as error:
