@@ -150,6 +150,8 @@ def test_q_equality_on_every_attribute_kind(broker: httpx.Client) -> None:
         "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Organization:ler"},
         "kind": {"type": "VocabProperty", "vocab": "tideGauge"},
         "label": {"type": "LanguageProperty", "languageMap": {"de": "Pegel", "en": "Gauge"}},
+        # 2**53 + 1: no float holds it, so a shortcut through floats would miss it
+        "serial": {"type": "Property", "value": 9007199254740993},
     }
     ids = {}
     for name, attribute in kinds.items():
@@ -171,6 +173,8 @@ def test_q_equality_on_every_attribute_kind(broker: httpx.Client) -> None:
     assert q('owner=="urn:ngsi-ld:Organization:ler"') == {ids["owner"]}
     assert q('kind=="tideGauge"') == {ids["kind"]}
     assert q('label=="Gauge"') == {ids["label"]}
+    assert q("serial==9007199254740993") == {ids["serial"]}
+    assert q("serial==9007199254740992") == set()
     assert q('text=="Leer"|level==5.5|flag==false|tags=="ti"|readings==4|label=="Peg"') == set()
     assert q('text=="Weener","Leerort"') == {ids["text"]}
     broker.post("/entityOperations/delete", headers=broker.write_headers,

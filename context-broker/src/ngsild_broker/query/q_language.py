@@ -30,13 +30,13 @@ with limits on length, nesting and number of terms.
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from ..errors import BadRequestData
 from .expression_parser import ExpressionParser
@@ -419,12 +419,15 @@ class _SqlBuilder:
         return f"({prefilter} AND {exact})" if prefilter else exact
 
     def equality_prefilter(self, term: Term) -> str | None:
-        """For ``attr==value``: containment tests the GIN index on ``attrs`` can answer.
+        """For ``attr==value``: a JSON path test the GIN index on ``attrs`` can answer.
 
         The exact condition needs every instance unpacked, which means reading every
         candidate row; this necessary condition narrows the candidates through the index
         first. It covers each member the exact test compares (value, object, vocab,
-        valueList, one list level) and lets LanguageProperty instances through unfiltered.
+        valueList; lax mode also looks one list level down, as the exact test does) and lets
+        LanguageProperty instances through unfiltered. One ``@?`` path with alternatives
+        rather than one ``@>`` containment per member and form: planning eight index
+        conditions took 2.7 ms for a query that then ran in 0.1 ms.
         """
         path = term.path
         if term.op != "==" or len(path.attrs) != 1 or path.member or path.keys:
@@ -434,24 +437,23 @@ class _SqlBuilder:
             v.kind not in ("string", "number", "boolean") for v in values
         ):
             return None
-        attr = self.expand(path.attrs[0])
-        documents: list[Any] = []
+        tests: list[str] = []
         for value in values:
-            plain: Any = float(value.value) if value.kind == "number" else value.value
+            literal = _path_literal(value)
+            if literal is None:
+                return None
             members = ["value", "valueList"] if value.kind != "string" else [
                 "value", "object", "valueList", "vocab"
             ]
-            for member in members:
-                documents.append({attr: [{member: [plain]}]})
-                if member != "valueList":
-                    documents.append({attr: [{member: plain}]})
+            tests += [f'@."{member}" == {literal}' for member in members]
             if value.kind == "string":
-                expanded = self.expand(str(plain))
-                documents += [{attr: [{"vocab": expanded}]}, {attr: [{"vocab": [expanded]}]}]
+                tests.append(f'@."vocab" == {json.dumps(self.expand(str(value.value)))}')
         if any(value.kind == "string" for value in values):
-            documents.append({attr: [{"type": "LanguageProperty"}]})
-        unique = list({json.dumps(d, sort_keys=True): d for d in documents}.values())
-        return "(" + " OR ".join(f"attrs @> {self.bind(d)}::jsonb" for d in unique) + ")"
+            tests.append('@."type" == "LanguageProperty"')
+        unique = list(dict.fromkeys(tests))
+        attr = json.dumps(self.expand(path.attrs[0]))
+        json_path = f"$.{attr}[*] ? ({' || '.join(unique)})"
+        return f"attrs @? {self.bind(json_path)}::jsonpath"
 
     def instances(self, attrs: tuple[str, ...]) -> str:
         """FROM clause over the instances of the path's last (sub-)attribute, named ``i``."""
@@ -510,3 +512,17 @@ class _SqlBuilder:
             f"CASE WHEN jsonb_typeof(v) = 'string' "
             f"THEN (v #>> '{{}}') COLLATE \"C\" {_SQL_OPS[op]} {operand} ELSE false END"
         )
+
+
+def _path_literal(value: Value) -> str | None:
+    """A q value as an SQL/JSON path literal (JSON syntax; numbers with all their digits,
+    so that a long integer still finds itself); None when it has none (not a finite
+    number), which leaves the query to the exact test alone."""
+    if value.kind == "string":
+        return json.dumps(value.value)
+    if value.kind == "boolean":
+        return "true" if value.value is True else "false"
+    number = value.value
+    if isinstance(number, Decimal):
+        return str(number) if number.is_finite() else None
+    return json.dumps(number) if math.isfinite(float(number)) else None
