@@ -32,3 +32,34 @@ def test_all_lists_exactly_the_public_members() -> None:
     for name in PUBLIC_FUNCTIONS:
         assert callable(getattr(catalogue, name))
     assert "DEFAULT_CONTRIBUTOR_ID" in catalogue.__all__
+
+
+LIVE_FUNCTIONS = {
+    "context_path",
+    "context_document",
+    "context_terms",
+    "contexts_dir",
+    "entity_schema",
+    "example",
+    "unit_code",
+    "unit_codes",
+    "units",
+    "entity_id",
+    "parse_entity_id",
+    "partner_for",
+    "attribute_kinds",
+    "to_keyvalues",
+    "validate_entity",
+}
+
+
+def test_live_all_lists_exactly_the_public_members() -> None:
+    """The same contract for ``smartregion_schemas.live`` (adapters and the broker use it)."""
+    from smartregion_schemas import live
+
+    public = {name for name in dir(live) if not name.startswith("_")}
+    assert set(live.__all__) == public - {"annotations"}
+    assert set(live.__all__) >= LIVE_FUNCTIONS
+    for name in LIVE_FUNCTIONS:
+        assert callable(getattr(live, name))
+    assert {"CONTEXT_URL", "ENTITY_TYPES", "EntityValidationError"} <= set(live.__all__)
