@@ -50,37 +50,25 @@ CREATE TABLE IF NOT EXISTS history_retention (
     keep    interval NOT NULL CHECK (keep > interval '0')
 );
 
--- The instances of one row's attributes that are new or whose modifiedAt moved.
-CREATE OR REPLACE FUNCTION ngsild_changed_instances(old jsonb, new jsonb)
+-- The instances in `these` that `other` does not have: none of the attribute with the same
+-- datasetId (and, with same_time, the same modifiedAt). Changed instances are the new
+-- attributes' unmatched ones with same_time (new, or modifiedAt moved), deleted ones the old
+-- attributes' unmatched ones without (the attribute deleted, or replaced without it).
+CREATE OR REPLACE FUNCTION ngsild_unmatched_instances(these jsonb, other jsonb,
+                                                      same_time boolean)
 RETURNS TABLE (attr text, dataset_id text, instance jsonb)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT a.key, coalesce(i.value ->> 'datasetId', ''), i.value
-    FROM jsonb_each(new) AS a
+    FROM jsonb_each(these) AS a
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(a.value) = 'array' THEN a.value ELSE '[]'::jsonb END) AS i(value)
     WHERE NOT EXISTS (
         SELECT 1 FROM jsonb_array_elements(
-            CASE WHEN jsonb_typeof(old -> a.key) = 'array' THEN old -> a.key
+            CASE WHEN jsonb_typeof(other -> a.key) = 'array' THEN other -> a.key
                  ELSE '[]'::jsonb END) AS o(value)
         WHERE coalesce(o.value ->> 'datasetId', '') = coalesce(i.value ->> 'datasetId', '')
-          AND o.value -> 'modifiedAt' IS NOT DISTINCT FROM i.value -> 'modifiedAt'
-    )
-$$;
-
--- The instances of one row's attributes that are gone: no instance of the attribute with
--- the same datasetId is left (an attribute deleted, or the entity replaced without it).
-CREATE OR REPLACE FUNCTION ngsild_deleted_instances(old jsonb, new jsonb)
-RETURNS TABLE (attr text, dataset_id text, instance jsonb)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT a.key, coalesce(i.value ->> 'datasetId', ''), i.value
-    FROM jsonb_each(old) AS a
-    CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(a.value) = 'array' THEN a.value ELSE '[]'::jsonb END) AS i(value)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM jsonb_array_elements(
-            CASE WHEN jsonb_typeof(new -> a.key) = 'array' THEN new -> a.key
-                 ELSE '[]'::jsonb END) AS n(value)
-        WHERE coalesce(n.value ->> 'datasetId', '') = coalesce(i.value ->> 'datasetId', '')
+          AND (NOT same_time
+               OR o.value -> 'modifiedAt' IS NOT DISTINCT FROM i.value -> 'modifiedAt')
     )
 $$;
 
@@ -125,7 +113,7 @@ BEGIN
                m.modified, m.modified,
                c.instance
         FROM new_rows AS n
-        CROSS JOIN LATERAL ngsild_changed_instances('{}'::jsonb, n.attrs) AS c
+        CROSS JOIN LATERAL ngsild_unmatched_instances(n.attrs, '{}'::jsonb, true) AS c
         CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
                                             n.modified_at) AS modified) AS m;
     ELSE
@@ -137,7 +125,7 @@ BEGIN
                c.instance
         FROM new_rows AS n
         JOIN old_rows AS o ON o.tenant = n.tenant AND o.id = n.id
-        CROSS JOIN LATERAL ngsild_changed_instances(o.attrs, n.attrs) AS c
+        CROSS JOIN LATERAL ngsild_unmatched_instances(n.attrs, o.attrs, true) AS c
         CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
                                             n.modified_at) AS modified) AS m
         UNION ALL
@@ -145,7 +133,7 @@ BEGIN
                n.modified_at, ngsild_deletion_of(d.instance, n.modified_at)
         FROM new_rows AS n
         JOIN old_rows AS o ON o.tenant = n.tenant AND o.id = n.id
-        CROSS JOIN LATERAL ngsild_deleted_instances(o.attrs, n.attrs) AS d;
+        CROSS JOIN LATERAL ngsild_unmatched_instances(o.attrs, n.attrs, false) AS d;
     END IF;
     -- Only new entities or changed types: ON CONFLICT alone would lock (and so write) the
     -- existing row of every entity of the batch even when nothing changes.
@@ -168,7 +156,7 @@ BEGIN
     SELECT o.tenant, o.id, d.attr, d.dataset_id, now(), now(), now(),
            ngsild_deletion_of(d.instance, now())
     FROM old_rows AS o
-    CROSS JOIN LATERAL ngsild_deleted_instances(o.attrs, '{}'::jsonb) AS d;
+    CROSS JOIN LATERAL ngsild_unmatched_instances(o.attrs, '{}'::jsonb, false) AS d;
     RETURN NULL;
 END
 $$;
@@ -285,7 +273,7 @@ BEGIN
                coalesce(ngsild_history_time(c.instance ->> 'observedAt'), m.modified),
                m.modified, m.modified, c.instance
         FROM entities AS e
-        CROSS JOIN LATERAL ngsild_changed_instances('{}'::jsonb, e.attrs) AS c
+        CROSS JOIN LATERAL ngsild_unmatched_instances(e.attrs, '{}'::jsonb, true) AS c
         CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
                                             e.modified_at) AS modified) AS m
         WHERE NOT EXISTS (SELECT 1 FROM history_entities h
@@ -296,5 +284,9 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Replaced by ngsild_unmatched_instances (after the triggers above stopped calling them).
+DROP FUNCTION IF EXISTS ngsild_changed_instances(jsonb, jsonb);
+DROP FUNCTION IF EXISTS ngsild_deleted_instances(jsonb, jsonb);
 
 SELECT ngsild_history_maintain();
