@@ -1,0 +1,1 @@
+"""One module per live source; importing a module registers its adapter by name."""
