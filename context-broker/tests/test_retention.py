@@ -22,9 +22,6 @@ from ngsild_broker.store.retention import apply_history_retention
 from ngsild_broker.store.temporal import prune
 from pydantic import ValidationError
 
-from smartregion import credentials
-from smartregion.settings import PlatformSettings
-
 ATTR = "https://uri.etsi.org/ngsi-ld/default-context/height"
 
 
@@ -41,19 +38,13 @@ def test_setting_is_a_json_object_of_days(monkeypatch: pytest.MonkeyPatch) -> No
             BrokerSettings(database_dsn="postgresql://unused")
 
 
-def dsn() -> str:
-    settings = PlatformSettings(instance="test")
-    password = credentials.broker_db_password(settings.secrets_file)
-    return credentials.broker_db_dsn(password, "127.0.0.1", settings.port("pg_port"))
-
-
-def with_pool(test: Callable[[asyncpg.Pool, str, str], Awaitable[None]]) -> None:
+def with_pool(dsn: str, test: Callable[[asyncpg.Pool, str, str], Awaitable[None]]) -> None:
     """Run ``test(pool, tenant_a, tenant_b)`` with two fresh tenant names; afterwards delete
     their history and restore ``history_retention`` as it was."""
 
     async def main() -> None:
         try:
-            pool = await asyncpg.create_pool(dsn(), min_size=1, max_size=2, timeout=10)
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2, timeout=10)
         except (OSError, asyncpg.PostgresError) as error:  # pragma: no cover
             pytest.fail(f"test instance database not reachable (make test starts it): {error}",
                         pytrace=False)
@@ -80,7 +71,7 @@ async def retention(pool: asyncpg.Pool) -> dict[str, timedelta]:
             for row in await pool.fetch("SELECT tenant, keep FROM history_retention")}
 
 
-def test_applying_replaces_the_table() -> None:
+def test_applying_replaces_the_table(database_dsn: str) -> None:
     async def check(pool: asyncpg.Pool, a: str, b: str) -> None:
         await apply_history_retention(pool, {a: 30, b: 400})
         assert await retention(pool) == {a: timedelta(days=30), b: timedelta(days=400)}
@@ -89,7 +80,7 @@ def test_applying_replaces_the_table() -> None:
         await apply_history_retention(pool, {})
         assert await retention(pool) == {}
 
-    with_pool(check)
+    with_pool(database_dsn, check)
 
 
 async def add_history(pool: asyncpg.Pool, tenant: str, entity_id: str, age: timedelta) -> None:
@@ -112,7 +103,7 @@ async def ages(pool: asyncpg.Pool, tenant: str) -> list[int]:
     return [row["days"] for row in rows]
 
 
-def test_prune_keeps_each_tenants_own_retention() -> None:
+def test_prune_keeps_each_tenants_own_retention(database_dsn: str) -> None:
     async def check(pool: asyncpg.Pool, a: str, b: str) -> None:
         for tenant in (a, b):
             for days in (1, 20, 45):
@@ -126,4 +117,4 @@ def test_prune_keeps_each_tenants_own_retention() -> None:
         await prune(pool, None)
         assert await ages(pool, b) == [1, 20, 45]
 
-    with_pool(check)
+    with_pool(database_dsn, check)

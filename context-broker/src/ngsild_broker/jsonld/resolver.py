@@ -303,6 +303,12 @@ class ContextResolver:
         self._failures.pop(url, None)
         self._notify(url)
 
+    def forget_all(self) -> None:
+        """Drop everything this process remembers (announcements of changes were missed)."""
+        for url in list(self._memory):
+            self.forget(url)
+        self._failures.clear()
+
     def list(self) -> list[ContextEntry]:
         """Every context this resolver can serve without the network, sorted by URL."""
         entries: dict[str, ContextEntry] = {
