@@ -11,6 +11,7 @@ import os
 import subprocess
 
 import httpx
+from smartregion_schemas.live import contexts_dir
 
 from smartregion import credentials
 from smartregion.process import PlatformError, ensure_dir, ensure_port_free, tail, wait_until
@@ -44,6 +45,8 @@ class BrokerService(PidfileService):
             "BROKER_PORT": str(self.port),
             "BROKER_TOKEN": credentials.broker_token(secrets),
             "BROKER_CONTEXT_CACHE_DIR": str(self.s.data / "broker" / "contexts"),
+            # the platform's own @context (smartregion_schemas.live), resolved offline
+            "BROKER_CONTEXTS_DIR": str(contexts_dir()),
             # one worker process per core: the broker is CPU-bound Python (see bench/broker.py)
             "BROKER_WORKERS": str(min(4, os.cpu_count() or 1)),
         }

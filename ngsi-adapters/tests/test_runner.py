@@ -1,0 +1,98 @@
+"""run_once / run_forever with the test module's fake adapter, the sample server as source
+and our own broker: a failing source is a report line, the other streams still deliver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smartregion_adapters.config import Config
+from smartregion_adapters.runner import StreamReport, run_forever, run_once
+
+from .conftest import SampleServer
+from .test_sink import BROKER, TOKEN_FILE, FakeGauges, OwnBroker, broker, get_entity  # noqa: F401
+
+
+def config(tmp_path: Path, sources: list[tuple[str, str]], **extra: Any) -> Config:
+    streams = [{"adapter": FakeGauges.name, "partner": partner, "url": url,
+                "interval_seconds": 0.05} for partner, url in sources]
+    return Config(broker_url=BROKER, token_file=TOKEN_FILE, data_dir=tmp_path / "state",
+                  max_attempts=2, backoff_base_seconds=0.001, backoff_cap_seconds=0.002,
+                  streams=streams, **extra)
+
+
+def gauges(run_id: str, height: int) -> str:
+    return json.dumps([{"id": f"{run_id}-{n}", "height": height + n, "minute": 0}
+                       for n in range(3)])
+
+
+def test_failing_source_is_reported_and_others_continue(
+        broker: OwnBroker, tmp_path: Path, sample_server: SampleServer) -> None:  # noqa: F811
+    run_id = f"run-{tmp_path.name[-12:]}-{id(tmp_path)}"
+    sample_server.serve("/ok/gauges", gauges(run_id, 10))
+    sample_server.serve("/broken/gauges", '{"error": "boom"}', status=500)
+    settings = config(tmp_path, [("landkreis-leer", f"{sample_server.url}/broken"),
+                                 ("stadt-emden", f"{sample_server.url}/ok")])
+
+    report = run_once(settings)
+    broken, ok = report.streams
+    assert broken.produced == 0 and "HTTP 500" in broken.problems[0]
+    assert (ok.produced, ok.pushed, ok.skipped_unchanged, ok.buffered, ok.problems) == (
+        3, 3, 0, 0, [])
+    assert get_entity(f"urn:ngsi-ld:WaterObserved:EMD:{run_id}-2").json()[
+        "height"]["value"] == 12
+
+    again = run_once(settings, names=[FakeGauges.name])
+    assert (again.streams[1].pushed, again.streams[1].skipped_unchanged) == (0, 3)
+    assert run_once(settings, names=["pegelonline"]).streams == []
+
+
+def test_broker_down_is_counted_as_buffered(tmp_path: Path,
+                                            sample_server: SampleServer) -> None:
+    sample_server.serve("/ok/gauges", gauges("down", 1))
+    settings = config(tmp_path, [("stadt-emden", f"{sample_server.url}/ok")])
+    settings = settings.model_copy(update={"broker_url": "http://127.0.0.1:9"})
+    report = run_once(settings)
+    stream = report.streams[0]
+    assert (stream.produced, stream.pushed, stream.buffered) == (3, 0, 3)
+    assert "not reachable" in stream.problems[-1]
+    assert report.buffered_total == 3
+
+
+def test_unknown_adapter_is_a_report_line(tmp_path: Path) -> None:
+    settings = config(tmp_path, [("stadt-emden", "http://127.0.0.1:9")])
+    settings.streams[0] = settings.streams[0].model_copy(update={"adapter": "nope"})
+    settings.streams.append(settings.streams[0].model_copy(
+        update={"adapter": "brightsky", "options": {"stations": "not a list"}}))
+    report = run_once(settings)
+    assert "unknown adapter 'nope'" in report.streams[0].problems[0]
+    assert "ValueError: brightsky: option 'stations'" in report.streams[1].problems[0]
+
+
+def test_run_forever_repeats_each_stream_until_stopped(
+        broker: OwnBroker, tmp_path: Path, sample_server: SampleServer) -> None:  # noqa: F811
+    sample_server.serve("/ok/gauges", gauges(f"forever-{id(tmp_path)}", 5))
+    settings = config(tmp_path, [("stadt-emden", f"{sample_server.url}/ok")])
+    stop = threading.Event()
+    reports: list[StreamReport] = []
+
+    def collect(report: StreamReport) -> None:
+        reports.append(report)
+        if len(reports) == 3:
+            stop.set()
+
+    worker = threading.Thread(target=run_forever, args=(settings,),
+                              kwargs={"stop": stop, "on_report": collect})
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert [r.pushed for r in reports] == [3, 0, 0]
+    assert [r.skipped_unchanged for r in reports] == [0, 3, 3]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
