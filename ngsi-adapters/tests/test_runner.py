@@ -13,13 +13,13 @@ from smartregion_adapters.config import Config
 from smartregion_adapters.runner import StreamReport, run_forever, run_once
 
 from .conftest import SampleServer
-from .test_sink import BROKER, TOKEN_FILE, FakeGauges, OwnBroker, broker, get_entity  # noqa: F401
+from .test_sink import BROKER, FakeGauges, OwnBroker, broker, get_entity, token  # noqa: F401
 
 
 def config(tmp_path: Path, sources: list[tuple[str, str]], **extra: Any) -> Config:
     streams = [{"adapter": FakeGauges.name, "partner": partner, "url": url,
                 "interval_seconds": 0.05} for partner, url in sources]
-    return Config(broker_url=BROKER, token_file=TOKEN_FILE, data_dir=tmp_path / "state",
+    return Config(broker_url=BROKER, token=token(), data_dir=tmp_path / "state",
                   max_attempts=2, backoff_base_seconds=0.001, backoff_cap_seconds=0.002,
                   streams=streams, **extra)
 

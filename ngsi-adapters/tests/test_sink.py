@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -19,18 +20,27 @@ from smartregion_adapters import ngsi
 from smartregion_adapters.base import Adapter, AdapterSettings, Batch, register
 from smartregion_adapters.buffer import Outbox, content_hash
 from smartregion_adapters.sink import BrokerSink
-from smartregion_schemas.live import CONTEXT_URL, contexts_dir, validate_entity
+from smartregion_schemas.live import CONTEXT_URL, validate_entity
+
+from smartregion import credentials
+from smartregion.broker_service import BrokerService
+from smartregion.settings import PlatformSettings
 
 from .conftest import SampleServer
+
 
 # A source-tree broker of our own (same test database), with the platform's @context
 # preloaded (the shared test broker on 21026 cannot fetch it offline), which the tests stop
 # and restart for the broker-down case.
-PORT = 21700
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+TEST_INSTANCE = PlatformSettings(instance="test")
+PORT = _free_port()
 BROKER = f"http://127.0.0.1:{PORT}"
-TOKEN_FILE = Path("/tmp/broker-token")
-ENV_FILE = Path("/tmp/broker-test-env")
-ROOT = Path(__file__).resolve().parents[2]
 CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens
 T0 = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
 
@@ -69,12 +79,11 @@ class OwnBroker:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = dict(os.environ)
-        env.update(line.split("=", 1) for line in ENV_FILE.read_text().split())
-        env.update(BROKER_PORT=str(PORT), BROKER_HOST="127.0.0.1",
-                   BROKER_CONTEXTS_DIR=str(contexts_dir()),
-                   PYTHONPATH=str(ROOT / "context-broker" / "src"))
-        self.process = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "ngsild_broker"],
+        # the test instance's broker settings (its database, token and the platform's
+        # preloaded @context), on a port of our own, one worker
+        env = {**os.environ, **BrokerService(TEST_INSTANCE).environment(),
+               "BROKER_PORT": str(PORT), "BROKER_WORKERS": "1"}
+        self.process = subprocess.Popen([str(TEST_INSTANCE.venv_bin("ngsild-broker"))],
                                         env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
@@ -102,7 +111,7 @@ def broker() -> Iterator[OwnBroker]:
 
 
 def token() -> str:
-    return TOKEN_FILE.read_text().strip()
+    return credentials.broker_token(TEST_INSTANCE.secrets_file)
 
 
 @pytest.fixture

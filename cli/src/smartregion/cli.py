@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from smartregion import catalogue_init
+from smartregion import adapters_command, catalogue_init
 from smartregion.process import PlatformError
 from smartregion.quality import command as quality_command
 from smartregion.quality.shapes import PROFILE_KEYS
@@ -129,6 +129,15 @@ def cmd_catalogue_validate(args: argparse.Namespace) -> int:
     return quality_command.run(settings, options)
 
 
+def cmd_adapters_run(args: argparse.Namespace) -> int:
+    """Run the configured NGSI-LD adapters once (--once) or on their intervals."""
+    return adapters_command.run(_settings(args.instance), args)
+
+
+def cmd_adapters_list(args: argparse.Namespace) -> int:
+    return adapters_command.list_adapters()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smartregion",
@@ -203,6 +212,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop with exit 2 if the catalogue has more pages than this",
     )
     validate.set_defaults(func=cmd_catalogue_validate)
+
+    adapters = sub.add_parser("adapters", help="the NGSI-LD adapters of live sources")
+    adapters_sub = adapters.add_subparsers(dest="adapters_command", required=True)
+    run = adapters_sub.add_parser(
+        "run", help="run the configured streams (default <data>/adapters.yaml)"
+    )
+    add_instance(run)
+    run.add_argument("--config", type=Path, default=None, help="adapter configuration (YAML)")
+    run.add_argument("--once", action="store_true", help="one run, print the report, exit "
+                     "0 if clean, 1 if a stream had problems or entities wait in the outbox")
+    run.add_argument("names", nargs="*", metavar="NAME", help="only these adapters")
+    run.set_defaults(func=cmd_adapters_run)
+    listing = adapters_sub.add_parser("list", help="the registered adapters and their types")
+    listing.set_defaults(func=cmd_adapters_list)
     return parser
 
 

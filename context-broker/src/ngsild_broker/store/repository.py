@@ -28,6 +28,11 @@ from .tenants import TenantRegistry
 log = logging.getLogger(__name__)
 
 _SCHEMA_LOCK = 0x6E67736C  # "ngsl"
+#: Taken by the history maintenance functions (store/history.sql) before they touch tables.
+#: Schema changes take it too, before their first DDL: otherwise one worker's migration
+#: (holding DDL locks, then calling ngsild_history_maintain) and another worker's
+#: maintenance task (holding this lock, then writing the tables) deadlocked at start-up.
+_HISTORY_MAINTENANCE_LOCK = 7236311
 #: DDL run at start-up, in this order (each file idempotent).
 SCHEMA_FILES: tuple[str, ...] = ("schema.sql", "subscriptions.sql", "history.sql")
 
@@ -127,6 +132,9 @@ async def create_pool(
     if migrate:
         async with pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", _HISTORY_MAINTENANCE_LOCK
+            )
             for name in SCHEMA_FILES:
                 ddl = resources.files("ngsild_broker.store").joinpath(name).read_text("utf-8")
                 await connection.execute(ddl)
