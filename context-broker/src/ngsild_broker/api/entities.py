@@ -128,7 +128,12 @@ async def delete_attribute(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _change_attributes(request: Request, entity_id: str, *, mode: str) -> Response:
+async def read_attribute_members(
+    request: Request, entity_id: str, not_attributes: tuple[str, ...]
+) -> tuple[dict[str, Any], Any]:
+    """The attribute members of a ``…/entities/{id}/attrs`` body (an object; an ``id`` in it
+    must be the URL's; the members in ``not_attributes`` left out), and the terms of its
+    @context. Shared by the entity and the temporal attribute operations."""
     state = request.app.state
     body, context = await neg.read_body(request, state.settings.max_body_bytes)
     if not isinstance(body, dict) or not body:
@@ -136,7 +141,14 @@ async def _change_attributes(request: Request, entity_id: str, *, mode: str) -> 
     if body.get("id", entity_id) != entity_id:
         raise BadRequestData("The id in the body differs from the one in the URL")
     terms = await state.contexts.terms(context)
-    members = {k: v for k, v in body.items() if k not in ("id", "type", "@context", "scope")}
+    return {k: v for k, v in body.items() if k not in not_attributes}, terms
+
+
+async def _change_attributes(request: Request, entity_id: str, *, mode: str) -> Response:
+    state = request.app.state
+    members, terms = await read_attribute_members(
+        request, entity_id, ("id", "type", "@context", "scope")
+    )
     attrs = parse_attributes(members, terms, depth=0)
     not_updated = await state.entities.update_attributes(
         neg.tenant_of(request), entity_id, attrs, mode=mode

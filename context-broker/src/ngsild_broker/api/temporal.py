@@ -39,7 +39,15 @@ from ..store.temporal import (
     utc_time,
 )
 from . import negotiation as neg
-from .entities import _int, _list, _local, _respond, _respond_list, _type_groups
+from .entities import (
+    _int,
+    _list,
+    _local,
+    _respond,
+    _respond_list,
+    _type_groups,
+    read_attribute_members,
+)
 from .query_document import URL_PARAMETERS, read_query_document
 
 # Described in api/openapi_doc.py (OPERATIONS, rows "Temporal"), which documents a route
@@ -526,14 +534,8 @@ async def create_temporal_entity(request: Request) -> Response:
 async def append_temporal_attributes(request: Request) -> Response:
     """Add instances to an entity's history (clause 5.6.12)."""
     entity_id = require_entity_id(request.path_params["entity_id"])
-    state = request.app.state
-    body, context = await neg.read_body(request, state.settings.max_body_bytes)
-    if not isinstance(body, dict) or not body:
-        raise BadRequestData("The body must be a non-empty JSON object of attributes")
-    if body.get("id", entity_id) != entity_id:
-        raise BadRequestData("The id in the body differs from the one in the URL")
-    terms = await state.contexts.terms(context)
-    attrs = _parse_instances({k: v for k, v in body.items() if k not in _ENTITY_MEMBERS}, terms)
+    members, terms = await read_attribute_members(request, entity_id, _ENTITY_MEMBERS)
+    attrs = _parse_instances(members, terms)
     if not attrs:
         raise BadRequestData("The body has no attributes")
     await _repository(request).add(neg.tenant_of(request), entity_id, None, attrs, create=False)

@@ -100,6 +100,21 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                 THEN value::timestamptz END
 $$;
 
+-- The history rows of one entity row's changed instances: each instance's time is its
+-- observedAt, else its modifiedAt, else the row's; modified is its modifiedAt, else the row's.
+CREATE OR REPLACE FUNCTION ngsild_history_instances(new jsonb, old jsonb,
+                                                    row_modified timestamptz)
+RETURNS TABLE (attr text, dataset_id text, observed_at timestamptz, modified_at timestamptz,
+               instance jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT c.attr, c.dataset_id,
+           coalesce(ngsild_history_time(c.instance ->> 'observedAt'), m.modified),
+           m.modified, c.instance
+    FROM ngsild_unmatched_instances(new, old, true) AS c
+    CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
+                                        row_modified) AS modified) AS m
+$$;
+
 -- Statement-level: one INSERT … SELECT per write statement, so a batch of 100 entities costs
 -- one history statement, in the writing transaction (nothing is ever half-written).
 CREATE OR REPLACE FUNCTION ngsild_record_history() RETURNS trigger
@@ -108,26 +123,18 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO attribute_history (tenant, entity_id, attr, dataset_id, observed_at,
                                        modified_at, created_at, instance)
-        SELECT n.tenant, n.id, c.attr, c.dataset_id,
-               coalesce(ngsild_history_time(c.instance ->> 'observedAt'), m.modified),
-               m.modified, m.modified,
-               c.instance
+        SELECT n.tenant, n.id, h.attr, h.dataset_id, h.observed_at, h.modified_at,
+               h.modified_at, h.instance
         FROM new_rows AS n
-        CROSS JOIN LATERAL ngsild_unmatched_instances(n.attrs, '{}'::jsonb, true) AS c
-        CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
-                                            n.modified_at) AS modified) AS m;
+        CROSS JOIN LATERAL ngsild_history_instances(n.attrs, '{}'::jsonb, n.modified_at) AS h;
     ELSE
         INSERT INTO attribute_history (tenant, entity_id, attr, dataset_id, observed_at,
                                        modified_at, created_at, instance)
-        SELECT n.tenant, n.id, c.attr, c.dataset_id,
-               coalesce(ngsild_history_time(c.instance ->> 'observedAt'), m.modified),
-               m.modified, m.modified,
-               c.instance
+        SELECT n.tenant, n.id, h.attr, h.dataset_id, h.observed_at, h.modified_at,
+               h.modified_at, h.instance
         FROM new_rows AS n
         JOIN old_rows AS o ON o.tenant = n.tenant AND o.id = n.id
-        CROSS JOIN LATERAL ngsild_unmatched_instances(n.attrs, o.attrs, true) AS c
-        CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
-                                            n.modified_at) AS modified) AS m
+        CROSS JOIN LATERAL ngsild_history_instances(n.attrs, o.attrs, n.modified_at) AS h
         UNION ALL
         SELECT n.tenant, n.id, d.attr, d.dataset_id, n.modified_at, n.modified_at,
                n.modified_at, ngsild_deletion_of(d.instance, n.modified_at)
@@ -269,13 +276,10 @@ BEGIN
     IF (SELECT backfilled_at FROM history_state) IS NULL THEN
         INSERT INTO attribute_history (tenant, entity_id, attr, dataset_id, observed_at,
                                        modified_at, created_at, instance)
-        SELECT e.tenant, e.id, c.attr, c.dataset_id,
-               coalesce(ngsild_history_time(c.instance ->> 'observedAt'), m.modified),
-               m.modified, m.modified, c.instance
+        SELECT e.tenant, e.id, h.attr, h.dataset_id, h.observed_at, h.modified_at,
+               h.modified_at, h.instance
         FROM entities AS e
-        CROSS JOIN LATERAL ngsild_unmatched_instances(e.attrs, '{}'::jsonb, true) AS c
-        CROSS JOIN LATERAL (SELECT coalesce(ngsild_history_time(c.instance ->> 'modifiedAt'),
-                                            e.modified_at) AS modified) AS m
+        CROSS JOIN LATERAL ngsild_history_instances(e.attrs, '{}'::jsonb, e.modified_at) AS h
         WHERE NOT EXISTS (SELECT 1 FROM history_entities h
                           WHERE h.tenant = e.tenant AND h.id = e.id);
         INSERT INTO history_entities (tenant, id, types)
