@@ -30,6 +30,9 @@ stop_pidfile() {  # <name> <pidfile> <expected text in the command line>
 }
 
 for dir in "${dirs[@]}"; do
+  stop_pidfile adapters "$dir/run/adapters.pid" "adapters run"
+  stop_pidfile demo-feed "$dir/run/demo-feed.pid" smartregion.demo_feed
+  stop_pidfile broker "$dir/run/broker.pid" ngsild-broker
   stop_pidfile ckan "$dir/run/ckan.pid" smartregion.ckan_wsgi
   stop_pidfile mosquitto "$dir/mosquitto/mosquitto.pid" mosquitto
   stop_pidfile redis "$dir/redis/redis.pid" redis-server

@@ -1,31 +1,30 @@
 """The embedded NGSI-LD broker (``ngsild-broker``, package ``context-broker/``) as a service.
 
-uvicorn does not daemonise itself, so the broker is started in its own session with its
-output in ``<data>/log/broker.log`` and its pid written here. Writes need the token in
+uvicorn does not daemonise itself, so the broker is a :class:`SpawnedService` (own session,
+output in ``<data>/log/broker.log``). Writes need the token in
 ``secrets.json`` (key ``broker_token``), which adapters and tests read.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 
 import httpx
 from smartregion_schemas.live import contexts_dir
 
 from smartregion import credentials
-from smartregion.process import PlatformError, ensure_dir, ensure_port_free, tail, wait_until
-from smartregion.services import PidfileService
-from smartregion.settings import PORT_ENV_VARS, PlatformSettings
+from smartregion.process import ensure_dir
+from smartregion.services import SpawnedService
+from smartregion.settings import PlatformSettings
 
 
-class BrokerService(PidfileService):
+class BrokerService(SpawnedService):
     name = "broker"
+    label = "NGSI-LD broker"
     process_marker = "ngsild-broker"
 
     def __init__(self, settings: PlatformSettings) -> None:
-        super().__init__(settings, "broker_port", settings.run_dir / "broker.pid")
-        self.log_file = settings.log_dir / "broker.log"
+        super().__init__(settings, "broker_port")
 
     def answers(self) -> bool:
         try:
@@ -51,28 +50,8 @@ class BrokerService(PidfileService):
             "BROKER_WORKERS": str(min(4, os.cpu_count() or 1)),
         }
 
-    def ensure_running(self) -> bool:
-        """Start the broker unless ours runs; return True if it was started now."""
-        if self.pid() is not None:
-            if wait_until(self.answers, 10.0):
-                return False
-            raise PlatformError(f"Broker (pid {self.pid()}) does not answer; see {self.log_file}")
-        ensure_port_free(self.s.host, self.port, "NGSI-LD broker", PORT_ENV_VARS["broker_port"])
-        ensure_dir(self.s.log_dir)
+    def command(self) -> list[str]:
+        return [str(self.s.venv_bin("ngsild-broker"))]
+
+    def prepare(self) -> None:
         ensure_dir(self.s.data / "broker" / "contexts")
-        with open(self.log_file, "ab") as log:
-            process = subprocess.Popen(
-                [str(self.s.venv_bin("ngsild-broker"))],
-                env={**os.environ, **self.environment()},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.pidfile.write_text(f"{process.pid}\n")
-        if not wait_until(lambda: process.poll() is not None or self.answers(), 30.0):
-            raise PlatformError(f"Broker did not answer within 30 s:\n{tail(self.log_file, 30)}")
-        if process.poll() is not None:
-            raise PlatformError(f"Broker exited while starting:\n{tail(self.log_file, 30)}")
-        self.record_loaded_code()
-        return True

@@ -21,6 +21,9 @@ from smartregion.quality.shapes import PROFILE_KEYS
 from smartregion.settings import INSTANCES, InstanceName, PlatformSettings
 from smartregion.stack import Stack, UpResult
 
+# The expanded IRI, so that the link works without a Link header (the platform @context).
+LIVE_EXAMPLE_TYPE = "https://smartdatamodels.org/dataModel.Environment/WaterObserved"
+
 
 def _settings(instance: InstanceName | None) -> PlatformSettings:
     return PlatformSettings() if instance is None else PlatformSettings(instance=instance)
@@ -40,6 +43,16 @@ def _print_summary(settings: PlatformSettings, result: UpResult) -> None:
         f" (Schreib-Token / write token: broker_token in {settings.secrets_file})",
         "  Anmeldung / login:        admin",
     ]
+    if result.adapters_config is not None:
+        lines[-1:-1] = [
+            "  Live-Daten / live data:   "
+            f"{settings.broker_url}/ngsi-ld/v1/entities?type={LIVE_EXAMPLE_TYPE}",
+            f"                            Datensätze / datasets: {url}/dataset?q=name:live-*",
+            f"  Adapter / adapters:       {result.adapters_config} "
+            f"(Stand / status: {settings.data}/adapters/status.json)",
+            f"  Demo-Quellen / demo feed: {settings.feed_url}/ (statt / instead of the "
+            "public APIs, offline)",
+        ]
     if result.admin_password:
         lines += [
             "",
@@ -89,7 +102,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for st in states:
         label = "running" if st.running else (st.detail or "stopped")
         pid = str(st.pid) if st.pid else "-"
-        print(f"  {st.name:<11} {label:<14} pid {pid:<8} {settings.host}:{st.port}")
+        where = f"{settings.host}:{st.port}" if st.port else "-"
+        print(f"  {st.name:<11} {label:<14} pid {pid:<8} {where}")
     if all(st.running for st in states):
         print(f"  Katalog / catalogue: {settings.ckan_url}/")
         return 0
@@ -222,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, help="adapter configuration (YAML)")
     run.add_argument("--once", action="store_true", help="one run, print the report, exit "
                      "0 if clean, 1 if a stream had problems or entities wait in the outbox")
+    run.add_argument("--status-file", type=Path, default=None,
+                     help="keep the latest report of every stream in this JSON file")
     run.add_argument("names", nargs="*", metavar="NAME", help="only these adapters")
     run.set_defaults(func=cmd_adapters_run)
     listing = adapters_sub.add_parser("list", help="the registered adapters and their types")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import ClassVar
@@ -40,10 +41,12 @@ class PidfileService(ABC):
     #: State detail when the process lives but does not answer.
     unresponsive_detail: ClassVar[str] = "not answering"
 
-    def __init__(self, settings: PlatformSettings, port_field: str, pidfile: Path) -> None:
+    def __init__(self, settings: PlatformSettings, port_field: str | None,
+                 pidfile: Path) -> None:
         self.s = settings
         self.port_field = port_field
-        self.port = settings.port(port_field)
+        # 0: a client without a port of its own (the adapters)
+        self.port = settings.port(port_field) if port_field else 0
         self.pidfile = pidfile
 
     @abstractmethod
@@ -146,6 +149,65 @@ class ConfiguredDaemon(PidfileService):
             self.conf.write_text(text)
             ensure_file(self.conf, owner=self.os_user, mode=0o640)
 
+
+
+class SpawnedService(PidfileService):
+    """A Python program of ours that does not daemonise itself (broker, demo feed, adapters).
+
+    It is started in its own session with its output appended to ``<data>/log/<name>.log``;
+    the pid goes into ``<data>/run/<name>.pid``. Subclasses give the command line and the
+    environment; ``answers`` says when it is ready.
+    """
+
+    #: Human name used in messages.
+    label: ClassVar[str]
+    #: Seconds to wait for ``answers`` after the start.
+    start_timeout: ClassVar[float] = 30.0
+
+    def __init__(self, settings: PlatformSettings, port_field: str | None) -> None:
+        super().__init__(settings, port_field, settings.run_dir / f"{self.name}.pid")
+        self.log_file = settings.log_dir / f"{self.name}.log"
+
+    @abstractmethod
+    def command(self) -> list[str]:
+        """The program and its arguments."""
+
+    def environment(self) -> dict[str, str]:
+        """Variables added to the caller's environment."""
+        return {}
+
+    def prepare(self) -> None:
+        """Create what the program needs before it starts (directories, config files)."""
+
+    def ensure_running(self) -> bool:
+        """Start the program unless ours runs; return True if it was started now."""
+        if self.pid() is not None:
+            if wait_until(self.answers, 10.0):
+                return False
+            raise PlatformError(
+                f"{self.label} (pid {self.pid()}) does not answer; see {self.log_file}")
+        if self.port_field:
+            ensure_port_free(self.s.host, self.port, self.label, PORT_ENV_VARS[self.port_field])
+        ensure_dir(self.s.log_dir)
+        self.prepare()
+        with open(self.log_file, "ab") as log:
+            process = subprocess.Popen(
+                self.command(),
+                env={**os.environ, **self.environment()},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.pidfile.write_text(f"{process.pid}\n")
+        if not wait_until(lambda: process.poll() is not None or self.answers(),
+                          self.start_timeout):
+            raise PlatformError(f"{self.label} did not answer within {self.start_timeout:.0f} s:"
+                                f"\n{tail(self.log_file, 30)}")
+        if process.poll() is not None:
+            raise PlatformError(f"{self.label} exited while starting:\n{tail(self.log_file, 30)}")
+        self.record_loaded_code()
+        return True
 
 
 def installed_project_code_mtime() -> float:

@@ -28,16 +28,16 @@ DEFAULT_DATA_ROOT = Path("/var/lib/smartregion")
 DEFAULT_PORTS: dict[InstanceName, dict[str, int]] = {
     "default": {
         "pg_port": 15432, "redis_port": 16379, "mqtt_port": 11883, "ckan_port": 5000,
-        "broker_port": 1026,
+        "broker_port": 1026, "feed_port": 18080,
     },
     "test": {
         "pg_port": 25432, "redis_port": 26379, "mqtt_port": 21883, "ckan_port": 25000,
-        "broker_port": 21026,
+        "broker_port": 21026, "feed_port": 28080,
     },
     # `make bench` fills its own instance with 10,000 datasets, away from tests and users.
     "bench": {
         "pg_port": 35432, "redis_port": 36379, "mqtt_port": 31883, "ckan_port": 35000,
-        "broker_port": 31026,
+        "broker_port": 31026, "feed_port": 38080,
     },
 }
 
@@ -54,6 +54,7 @@ PORT_ENV_VARS: dict[str, str] = {
     "mqtt_port": "SMARTREGION_MQTT_PORT",
     "ckan_port": "SMARTREGION_CKAN_PORT",
     "broker_port": "SMARTREGION_BROKER_PORT",
+    "feed_port": "SMARTREGION_FEED_PORT",
 }
 
 
@@ -78,6 +79,7 @@ class PlatformSettings(BaseSettings):
     mqtt_port: int | None = None
     ckan_port: int | None = None
     broker_port: int | None = None
+    feed_port: int | None = None
     ckan_workers: int = 2
     dcat_page_size: int | None = Field(
         default=None,
@@ -128,6 +130,11 @@ class PlatformSettings(BaseSettings):
     @property
     def broker_url(self) -> str:
         return f"http://{self.host}:{self.port('broker_port')}"
+
+    @property
+    def feed_url(self) -> str:
+        """The demo feed: local stand-ins of the public live sources (``make run``)."""
+        return f"http://{self.host}:{self.port('feed_port')}"
 
     # Layout of the data directory -------------------------------------------------------
 

@@ -11,14 +11,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from smartregion import catalogue_init, ckan_admin, credentials, sample
+from smartregion import adapters_setup, catalogue_init, ckan_admin, credentials, sample
 from smartregion.broker_service import BrokerService
 from smartregion.ckan_config import DEFAULT_PLUGINS, CkanConfig
 from smartregion.ckan_service import CkanService
+from smartregion.live_services import AdaptersService, DemoFeedService
 from smartregion.mosquitto import MosquittoBroker
 from smartregion.postgres import PostgresCluster
 from smartregion.process import ServiceState, ensure_dir, ensure_port_free, require_root
 from smartregion.redis_server import RedisServer
+from smartregion.services import PidfileService
 from smartregion.settings import PORT_ENV_VARS, PlatformSettings
 
 PLUGINS_ENV = "SMARTREGION_CKAN_PLUGINS"
@@ -32,6 +34,7 @@ class UpResult:
     token_created: bool = False
     catalogue_report: catalogue_init.InitReport | None = None
     sample_report: sample.LoadReport | None = None
+    adapters_config: str | None = None
 
 
 class Stack:
@@ -44,14 +47,24 @@ class Stack:
         self.mosquitto = MosquittoBroker(settings)
         self.ckan = CkanService(settings)
         self.broker = BrokerService(settings)
+        self.feed = DemoFeedService(settings)
+        self.adapters = AdaptersService(settings)
         # Overridable for debugging CKAN without one of our plugins; the default is the contract.
         self.ckan_config = CkanConfig(settings, os.environ.get(PLUGINS_ENV, DEFAULT_PLUGINS))
 
+    def live_data_enabled(self) -> bool:
+        """True once ``up`` has set the instance up with live data (not with ``--no-sample``,
+        as the benchmark instance is, whose broker must carry only the benchmark's load)."""
+        return adapters_setup.config_path(self.s).exists()
+
+    def services(self) -> list[PidfileService]:
+        """The instance's services in start order."""
+        core: list[PidfileService] = [self.postgres, self.redis, self.mosquitto, self.ckan,
+                                      self.broker]
+        return [*core, self.feed, self.adapters] if self.live_data_enabled() else core
+
     def states(self) -> list[ServiceState]:
-        return [
-            svc.state()
-            for svc in (self.postgres, self.redis, self.mosquitto, self.ckan, self.broker)
-        ]
+        return [svc.state() for svc in self.services()]
 
     def preflight(self) -> None:
         """Fail before starting anything if a port we still need is held by someone else."""
@@ -61,6 +74,7 @@ class Stack:
             (self.mosquitto, "mqtt_port"),
             (self.ckan, "ckan_port"),
             (self.broker, "broker_port"),
+            (self.feed, "feed_port"),
         ):
             if svc.pid() is None:
                 ensure_port_free(self.s.host, svc.port, svc.name, PORT_ENV_VARS[port_field])
@@ -110,13 +124,33 @@ class Stack:
             result.catalogue_report = catalogue_init.init_catalogue(client)
             if load_sample:
                 result.sample_report = sample.load(client, sample.load_bundled())
+        if load_sample:
+            self._up_live_data(result, note, log)
         return result
+
+    def _up_live_data(self, result: UpResult, note: Callable[[str, bool], None],
+                      log: Callable[[str], None]) -> None:
+        """The demo feed and the adapters on it; their entities and catalogue datasets
+        appear within the adapters' first round, which ``up`` waits for."""
+        if self.feed.code_is_stale():
+            self.feed.stop()
+        note("demo-feed", self.feed.ensure_running())
+        path, generated = adapters_setup.ensure_demo_config(self.s)
+        result.adapters_config = str(path)
+        if not generated:
+            log(f"  adapters: eigene Konfiguration / own configuration {path} (unverändert)")
+        if self.adapters.code_is_stale() or self.adapters.config_is_newer(path):
+            log("  adapters: Programm oder Konfiguration geändert, starte neu / "
+                "code or configuration changed, restarting")
+            self.adapters.stop()
+        note("adapters", self.adapters.ensure_running())
 
     def down(self) -> list[str]:
         """Stop in reverse order; return the names of services that were running."""
         require_root()
         stopped = []
-        for svc in (self.broker, self.ckan, self.mosquitto, self.redis, self.postgres):
+        for svc in (self.adapters, self.feed, self.broker, self.ckan, self.mosquitto,
+                    self.redis, self.postgres):
             if svc.stop():
                 stopped.append(svc.name)
         return stopped

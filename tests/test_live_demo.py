@@ -1,0 +1,135 @@
+"""What `make run` shows of the live data (issue #6, "Must show"), checked on the test
+instance, which `smartregion up` brings up exactly the same way: the demo feed serves local
+stand-ins of the public sources, the adapters daemon pushes their entities to the broker and
+registers one catalogue dataset per stream.
+
+- the broker holds WaterObserved, WeatherObserved, AirQualityObserved and EVChargingStation
+  entities for the region, each valid against its JSON Schema;
+- each stream is a catalogue dataset that passes GovData's official SHACL shapes
+  (`../shared/conformance/dcat-ap-de/validate`) and links to the broker, whose answer holds
+  the stream's entities, each pointing back to its dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import rdflib
+from ckanapi import RemoteCKAN
+from smartregion_adapters.config import Config, load_config
+from smartregion_schemas import catalogue
+from smartregion_schemas.live import CONTEXT_URL, context_terms, partner_for, validate_entity
+
+from smartregion import adapters_setup
+from smartregion.settings import PlatformSettings
+from smartregion.stack import Stack
+
+VALIDATE = Path(__file__).resolve().parents[2] / "shared/conformance/dcat-ap-de/validate"
+LINK = f'<{CONTEXT_URL}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+REQUIRED_TYPES = ("WaterObserved", "WeatherObserved", "AirQualityObserved", "EVChargingStation")
+
+
+@pytest.fixture(scope="module")
+def live_config(platform_settings: PlatformSettings) -> Config:
+    path = adapters_setup.config_path(platform_settings)
+    assert path.exists(), f"`smartregion up` did not write {path}"
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def broker(platform_settings: PlatformSettings) -> httpx.Client:
+    return httpx.Client(base_url=f"{platform_settings.broker_url}/ngsi-ld/v1", timeout=30,
+                        headers={"Link": LINK, "Accept": "application/json"})
+
+
+def _entities(broker: httpx.Client, entity_type: str) -> list[dict[str, Any]]:
+    """Every entity of the type (paged), in the platform's compact terms."""
+    found: list[dict[str, Any]] = []
+    while True:
+        response = broker.get("/entities", params={"type": entity_type, "limit": 1000,
+                                                   "offset": len(found)})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        found += page
+        if len(page) < 1000:
+            return found
+
+
+def test_demo_feed_and_adapters_run(platform_settings: PlatformSettings) -> None:
+    states = {st.name: st for st in Stack(platform_settings).states()}
+    assert states["demo-feed"].running, states["demo-feed"]
+    assert states["adapters"].running, states["adapters"]
+    status = json.loads((platform_settings.data / "adapters" / "status.json").read_text())
+    assert status["rounds"] >= 1
+    problems = {stream: report["problems"] for stream, report in status["streams"].items()
+                if report["problems"]}
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("entity_type", REQUIRED_TYPES)
+def test_broker_holds_valid_entities_of_the_region(broker: httpx.Client, live_config: Config,
+                                                   entity_type: str) -> None:
+    datasets = {stream.dataset_url for stream in live_config.streams}
+    entities = [e for e in _entities(broker, entity_type)
+                if e.get("refCatalogueDataset", {}).get("object") in datasets]
+
+    assert entities, f"no {entity_type} in the broker after `up`"
+    for entity in entities:
+        validate_entity({"@context": CONTEXT_URL, **entity}, "normalized")
+        owner = partner_for(entity["partner"]["value"])
+        assert owner is not None, entity["id"]
+        region = catalogue.partner(owner.name)
+        assert region is not None
+        minx, miny, maxx, maxy = region.bbox
+        lon, lat = entity["location"]["value"]["coordinates"]
+        assert minx <= lon <= maxx and miny <= lat <= maxy, (entity["id"], lon, lat)
+
+
+def test_every_stream_is_a_dataset_linking_to_its_entities(
+    live_config: Config, ckan_anonymous: RemoteCKAN, platform_settings: PlatformSettings
+) -> None:
+    assert {s.adapter for s in live_config.streams} >= {
+        "pegelonline", "brightsky", "uba-air", "bnetza-charging"}
+    for stream in live_config.streams:
+        dataset = ckan_anonymous.action.package_show(id=stream.dataset_name)
+        owner = partner_for(stream.partner)
+        assert owner is not None
+        assert dataset["organization"]["name"] == owner.name
+        queries = [r["url"] for r in dataset["resources"]
+                   if r["url"].startswith(f"{platform_settings.broker_url}/ngsi-ld/v1/entities")]
+        assert queries, (stream.dataset_name, [r["url"] for r in dataset["resources"]])
+        # the link works as a developer would use it: no Link header, no token
+        answer = httpx.get(queries[0], timeout=30, headers={"Accept": "application/json"})
+        assert answer.status_code == 200, answer.text
+        entities = answer.json()
+        assert entities, f"{queries[0]} found no entities"
+        back_link = context_terms()["refCatalogueDataset"]
+        for entity in entities:
+            assert entity[back_link]["object"] == stream.dataset_url, entity["id"]
+
+
+def test_stream_datasets_pass_the_official_dcat_ap_de_shapes(
+    live_config: Config, platform_settings: PlatformSettings, tmp_path: Path
+) -> None:
+    """All stream datasets in one file (their RDF merged), validated once by the official
+    validator: the same verdict as one run per dataset, in a fraction of the time."""
+    merged = rdflib.Graph()
+    names = sorted({s.dataset_name for s in live_config.streams})
+    for name in names:
+        response = httpx.get(f"{platform_settings.ckan_url}/dataset/{name}.ttl", timeout=60)
+        assert response.status_code == 200, (name, response.status_code)
+        merged.parse(data=response.text, format="turtle")
+    target = tmp_path / "live-datasets.ttl"
+    merged.serialize(target, format="turtle")
+
+    result = subprocess.run([str(VALIDATE), str(target)], capture_output=True, text=True,
+                            timeout=900, check=False)
+
+    report = result.stdout + result.stderr
+    assert f"{len(names)} datasets" in report, report[-3000:]
+    assert result.returncode == 0, report[-5000:]
