@@ -104,7 +104,8 @@ contract-test: install
 # Own instance (ports 35xxx); results in bench/results/. bench.search fills CKAN once with
 # 10,000 datasets; bench.broker loads 100,000 entities into the broker (tenant "bench") and
 # drives it with wrk (Debian package, installed here when missing); bench.notifications and
-# bench.temporal measure subscriptions and the temporal API.
+# bench.temporal measure subscriptions and the temporal API; bench.adapters the adapters' push
+# path (sink, outbox, batch upserts) into the broker.
 bench: install
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	$(SMARTREGION) up --instance bench --no-sample
@@ -112,6 +113,7 @@ bench: install
 	$(PY) -m bench.broker
 	$(PY) -m bench.notifications
 	$(PY) -m bench.temporal
+	$(PY) -m bench.adapters
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build cli/build schemas/build ckan-extensions/*/build

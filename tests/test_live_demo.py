@@ -31,6 +31,8 @@ from smartregion.stack import Stack
 
 VALIDATE = Path(__file__).resolve().parents[2] / "shared/conformance/dcat-ap-de/validate"
 LINK = f'<{CONTEXT_URL}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+REGION = catalogue.partner("smart-region-ostfriesland")  # the whole region's (approximate) box
+assert REGION is not None
 REQUIRED_TYPES = ("WaterObserved", "WeatherObserved", "AirQualityObserved", "EVChargingStation")
 
 
@@ -81,17 +83,15 @@ def test_broker_holds_valid_entities_of_the_region(broker: httpx.Client, live_co
     assert entities, f"no {entity_type} in the broker after `up`"
     for entity in entities:
         validate_entity({"@context": CONTEXT_URL, **entity}, "normalized")
-        owner = partner_for(entity["partner"]["value"])
-        assert owner is not None, entity["id"]
-        region = catalogue.partner(owner.name)
-        assert region is not None
-        minx, miny, maxx, maxy = region.bbox
+        assert partner_for(entity["partner"]["value"]) is not None, entity["id"]
+        minx, miny, maxx, maxy = REGION.bbox
         lon, lat = entity["location"]["value"]["coordinates"]
         assert minx <= lon <= maxx and miny <= lat <= maxy, (entity["id"], lon, lat)
 
 
 def test_every_stream_is_a_dataset_linking_to_its_entities(
-    live_config: Config, ckan_anonymous: RemoteCKAN, platform_settings: PlatformSettings
+    live_config: Config, ckan_anonymous: RemoteCKAN, platform_settings: PlatformSettings,
+    broker: httpx.Client,
 ) -> None:
     assert {s.adapter for s in live_config.streams} >= {
         "pegelonline", "brightsky", "uba-air", "bnetza-charging"}
@@ -103,14 +103,17 @@ def test_every_stream_is_a_dataset_linking_to_its_entities(
         queries = [r["url"] for r in dataset["resources"]
                    if r["url"].startswith(f"{platform_settings.broker_url}/ngsi-ld/v1/entities")]
         assert queries, (stream.dataset_name, [r["url"] for r in dataset["resources"]])
-        # the link works as a developer would use it: no Link header, no token
+        # the link works as a developer would use it: no Link header, no token; it finds
+        # every entity of the stream (those naming this dataset in refCatalogueDataset)
         answer = httpx.get(queries[0], timeout=30, headers={"Accept": "application/json"})
         assert answer.status_code == 200, answer.text
-        entities = answer.json()
-        assert entities, f"{queries[0]} found no entities"
-        back_link = context_terms()["refCatalogueDataset"]
-        for entity in entities:
-            assert entity[back_link]["object"] == stream.dataset_url, entity["id"]
+        found = {entity["id"] for entity in answer.json()}
+        entity_type = answer.json()[0]["type"] if answer.json() else None
+        assert entity_type, f"{queries[0]} found no entities"
+        short_type = next(t for t, iri in context_terms().items() if iri == entity_type)
+        stream_ids = {e["id"] for e in _entities(broker, short_type)
+                      if e.get("refCatalogueDataset", {}).get("object") == stream.dataset_url}
+        assert stream_ids and stream_ids <= found, (stream.dataset_name, stream_ids - found)
 
 
 def test_stream_datasets_pass_the_official_dcat_ap_de_shapes(
@@ -133,3 +136,19 @@ def test_stream_datasets_pass_the_official_dcat_ap_de_shapes(
     report = result.stdout + result.stderr
     assert f"{len(names)} datasets" in report, report[-3000:]
     assert result.returncode == 0, report[-5000:]
+
+
+def test_gauges_have_the_last_day_in_their_history(broker: httpx.Client,
+                                                   live_config: Config) -> None:
+    """PEGELONLINE's last 24 h (option ``history``) reach the temporal API on the first run."""
+    stream = next(s for s in live_config.streams if s.adapter == "pegelonline")
+    gauges = [e for e in _entities(broker, "WaterObserved")
+              if e.get("refCatalogueDataset", {}).get("object") == stream.dataset_url]
+    assert gauges
+    for gauge in gauges:
+        response = broker.get(f"/temporal/entities/{gauge['id']}",
+                              params={"attrs": "height", "lastN": 500})
+        assert response.status_code == 200, response.text
+        instances = response.json()["height"]
+        times = [i["observedAt"] for i in instances]
+        assert len(times) >= 96 and len(set(times)) == len(times), (gauge["id"], len(times))

@@ -158,3 +158,56 @@ def test_no_configured_station_is_refused(
     with pytest.raises(ValueError, match="non-empty list"):
         adapter(sample_server, client, []).collect()
     assert sample_server.requests == []
+
+
+def test_history_window_becomes_earlier_versions_oldest_first(
+        sample_server: SampleServer, client: httpx.Client) -> None:
+    sample_server.serve_fixture(PATH, "pegelonline/stations-winter.json")
+    emden = fixture_stations("stations-winter.json")["EMDEN NEUE SEESCHLEUSE"]
+    sample_server.serve_fixture(f"/stations/{emden['uuid']}/W/measurements.json",
+                                "pegelonline/measurements-emden-winter.json")
+    series = json.loads((FIXTURES / "pegelonline/measurements-emden-winter.json").read_text())
+    pegel = PegelonlineAdapter(AdapterSettings(
+        adapter="pegelonline", partner="stadt-emden", url=sample_server.url,
+        options={"stations": ["EMDEN NEUE SEESCHLEUSE"], "history": "P1D"}), client)
+
+    batch = pegel.collect()
+
+    usable = [m for m in series[:-1]
+              if m["value"] is not None and "+" in m["timestamp"]]  # the last is the current
+    heights = [(e["height"]["observedAt"], e["height"]["value"]) for e in batch.entities]
+    assert heights == [(utc(m["timestamp"]), m["value"]) for m in usable] + [
+        (utc(current(emden)["timestamp"]), current(emden)["value"])]
+    assert {e["id"] for e in batch.entities} == {
+        entity_id("WaterObserved", "EMD", emden["uuid"])}
+    assert all(e["dateObserved"]["value"] == e["height"]["observedAt"] for e in batch.entities)
+    left_out = [p for p in batch.problems if "measurement" in p]
+    assert len(left_out) == 2, batch.problems
+    assert any("None" in p for p in left_out)
+    assert any("no UTC offset" in p for p in left_out)
+    history_request = next(r for r in sample_server.requests if "measurements" in r)
+    assert parse_qs(urlsplit(history_request).query) == {"start": ["P1D"]}
+
+
+def test_a_failing_history_request_keeps_the_current_value(
+        sample_server: SampleServer, client: httpx.Client) -> None:
+    sample_server.serve_fixture(PATH, "pegelonline/stations-winter.json")
+    emden = fixture_stations("stations-winter.json")["EMDEN NEUE SEESCHLEUSE"]
+    sample_server.serve(f"/stations/{emden['uuid']}/W/measurements.json", "boom", status=500)
+    pegel = PegelonlineAdapter(AdapterSettings(
+        adapter="pegelonline", partner="stadt-emden", url=sample_server.url,
+        options={"stations": ["EMDEN NEUE SEESCHLEUSE"], "history": "P1D"}), client)
+
+    batch = pegel.collect()
+
+    assert [e["height"]["value"] for e in batch.entities] == [current(emden)["value"]]
+    emden_lines = [p for p in batch.problems if emden["uuid"] in p]
+    assert len(emden_lines) == 1 and "HTTP 500" in emden_lines[0], batch.problems
+
+
+def test_history_option_is_checked(sample_server: SampleServer, client: httpx.Client) -> None:
+    pegel = PegelonlineAdapter(AdapterSettings(
+        adapter="pegelonline", partner="stadt-emden", url=sample_server.url,
+        options={"stations": ["KNOCK"], "history": "yesterday"}), client)
+    with pytest.raises(ValueError, match="option 'history'"):
+        pegel.collect()

@@ -290,3 +290,24 @@ def test_content_hash_ignores_system_members(settings: AdapterSettings) -> None:
     with_system["height"]["createdAt"] = "2026-11-22T08:00:00Z"
     assert content_hash(with_system) == content_hash(entity)
     assert content_hash(water(settings, "a", 2)) != content_hash(entity)
+
+
+def test_a_window_of_past_observations_is_sent_once(
+        tmp_path: Path, client: httpx.Client, settings: AdapterSettings) -> None:
+    """A source answering the last 24 h on every run (PEGELONLINE): each observation is
+    queued once, an older one after a newer is skipped, also after a restart."""
+    window = [water(settings, "w", 500 + minute, minute) for minute in range(4)]
+    sink = make_sink(tmp_path, client, url=CLOSED)
+
+    first = sink.push(window)
+    second = sink.push([*window, water(settings, "w", 600, 4)])
+    late = sink.push([water(settings, "w", 777, 2)])
+
+    assert (len(first.seqs), first.skipped_unchanged) == (4, 0)
+    assert (len(second.seqs), second.skipped_unchanged) == (1, 4)
+    assert (late.seqs, late.skipped_unchanged) == ([], 1)
+    sink.buffer.close()
+    reopened = make_sink(tmp_path, client, url=CLOSED)
+    assert reopened.push(window).skipped_unchanged == 4
+    assert [e["height"]["value"] for _, e in reopened.buffer.peek(10)] == [
+        500, 501, 502, 503, 600]

@@ -10,6 +10,9 @@ directory holds two tables:
   would lose data. (Identical versions never get here: the sink skips unchanged content.)
 - ``pushed``: per entity id, the hash of the last content the broker accepted, so unchanged
   values are skipped.
+- ``observed``: per entity id, the newest observation time ever queued (see
+  :func:`observation_time`), so that a source answering a window of past measurements on
+  every run (PEGELONLINE's last 24 h) sends each of them once.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,16 @@ def content_hash(entity: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def observation_time(entity: dict[str, Any]) -> datetime | None:
+    """The latest ``observedAt`` of the entity's attributes (None if it has none)."""
+    times = []
+    for value in entity.values():
+        for instance in value if isinstance(value, list) else [value]:
+            if isinstance(instance, dict) and isinstance(instance.get("observedAt"), str):
+                times.append(datetime.fromisoformat(instance["observedAt"].replace("Z", "+00:00")))
+    return max(times, default=None)
+
+
 class Outbox:
     """The outbox in ``data_dir``; rows come back from :meth:`peek` in arrival order."""
 
@@ -55,6 +69,8 @@ class Outbox:
             " entity_id TEXT NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL);"
             "CREATE INDEX IF NOT EXISTS outbox_entity ON outbox (entity_id, seq);"
             "CREATE TABLE IF NOT EXISTS pushed (entity_id TEXT PRIMARY KEY, hash TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS observed (entity_id TEXT PRIMARY KEY,"
+            " observed_at TEXT NOT NULL);"
         )
 
     def close(self) -> None:
@@ -69,7 +85,20 @@ class Outbox:
                     "INSERT INTO outbox (entity_id, hash, body) VALUES (?, ?, ?)",
                     (entity["id"], content_hash(entity), json.dumps(entity, ensure_ascii=False)))
                 seqs.append(int(cursor.lastrowid or 0))
+                observed = observation_time(entity)
+                if observed is not None:
+                    self._db.execute(
+                        "INSERT INTO observed (entity_id, observed_at) VALUES (?, ?)"
+                        " ON CONFLICT (entity_id) DO UPDATE SET observed_at ="
+                        " max(observed_at, excluded.observed_at)",
+                        (entity["id"], observed.isoformat()))
         return seqs
+
+    def latest_observation(self, entity_id: str) -> datetime | None:
+        """The newest observation time of the entity ever queued (delivered or waiting)."""
+        row = self._db.execute("SELECT observed_at FROM observed WHERE entity_id = ?",
+                               (entity_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
 
     def peek(self, n: int) -> list[tuple[int, dict[str, Any]]]:
         """The oldest ``n`` rows as (sequence number, entity), oldest first."""

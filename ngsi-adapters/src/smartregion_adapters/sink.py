@@ -13,11 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from .buffer import Outbox, content_hash
+from .buffer import Outbox, content_hash, observation_time
 
 UPSERT_PATH = "/ngsi-ld/v1/entityOperations/upsert"
 # Entities carry their @context in the body, so the broker requires application/ld+json
@@ -79,12 +80,22 @@ class BrokerSink:
         """Buffer what changed, then flush; the result says what is still undelivered."""
         changed: list[dict[str, Any]] = []
         seen: dict[str, str] = {}
+        newest: dict[str, datetime | None] = {}
         for entity in entities:
+            entity_id = entity["id"]
+            observed = observation_time(entity)
+            if entity_id not in newest:
+                newest[entity_id] = self.buffer.latest_observation(entity_id)
+            known = newest[entity_id]
+            if observed is not None and known is not None and observed <= known:
+                continue  # an observation already sent (a source's window of past values)
             digest = content_hash(entity)
-            last = seen.get(entity["id"]) or self.buffer.latest_hash(entity["id"])
+            last = seen.get(entity_id) or self.buffer.latest_hash(entity_id)
             if digest == last:
                 continue
-            seen[entity["id"]] = digest
+            seen[entity_id] = digest
+            if observed is not None:
+                newest[entity_id] = observed
             changed.append(entity)
         skipped = len(entities) - len(changed)
         self.report.skipped_unchanged += skipped

@@ -24,7 +24,7 @@ def demo_streams(feed_url: str) -> list[dict[str, Any]]:
                         "interval_seconds": INTERVALS[adapter], "options": options})
 
     for partner in _partners(data["pegelonline"]):
-        add("pegelonline", partner, PEGELONLINE, {"stations": [
+        add("pegelonline", partner, PEGELONLINE, {"history": "P1D", "stations": [
             g["name"] for g in data["pegelonline"] if g["partner"] == partner]})
     for partner in _partners(data["brightsky"]):
         add("brightsky", partner, BRIGHTSKY, {"stations": [

@@ -19,7 +19,13 @@ includeCurrentMeasurement=true``, gives every configured station with its timese
   recommended stable key; names and numbers may be reused or respelled).
 
 Options: ``stations`` — the gauges of the partner, each a UUID, number or name (e.g.
-``EMDEN NEUE SEESCHLEUSE``, matched without regard to case, spaces, ``-`` or ``_``).
+``EMDEN NEUE SEESCHLEUSE``, matched without regard to case, spaces, ``-`` or ``_``);
+``history`` — an ISO 8601 duration such as ``P1D``: each run also reads
+``stations/{uuid}/W/measurements.json?start=<history>`` per station and emits every past
+measurement as a version of the entity, oldest first, before the current one, so the broker's
+temporal history holds the last day from the first run on and gaps after a downtime are
+closed. The sink sends each observation once (it skips versions not newer than the newest
+already sent). A failing series request costs a problem line; the current value still goes.
 A station in the answer but not in the list, a configured station missing from the answer,
 a station without ``W``, without a current measurement or without a value: a problem line.
 """
@@ -43,6 +49,10 @@ TIMESERIES = "W"
 def _key(text: object) -> str:
     """A station reference as compared: case-folded, ``-``/``_``/spaces collapsed."""
     return re.sub(r"[\s_-]+", " ", str(text)).strip().casefold()
+
+
+def _timestamp_of(entity: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(entity["height"]["observedAt"].replace("Z", "+00:00"))
 
 
 def _timestamp(text: object) -> datetime:
@@ -70,8 +80,41 @@ class PegelonlineAdapter(Adapter):
                              "station UUIDs, numbers or names")
         return stations
 
+    @property
+    def history(self) -> str | None:
+        window = self.settings.options.get("history")
+        if window in (None, False, ""):
+            return None
+        if not isinstance(window, str) or not re.fullmatch(r"P(T?\d+[DH])+", window):
+            raise ValueError(f"{self.name}: option 'history' must be a duration like P1D or "
+                             f"PT6H, got {window!r}")
+        return window
+
     def fetch(self) -> list[Any]:
-        """The configured stations with timeseries ``W`` and its current measurement."""
+        """The configured stations with timeseries ``W`` and its current measurement (and,
+        with ``history``, each station's measurements of that window as ``_history``)."""
+        window = self.history
+        stations = self._stations()
+        if window is not None:
+            for record in stations:
+                if isinstance(record, dict) and record.get("uuid"):
+                    record["_history"] = self._series(str(record["uuid"]), window)
+        return stations
+
+    def _series(self, uuid: str, window: str) -> list[Any] | str:
+        """The measurements of ``W`` since ``window`` ago, or the problem reading them."""
+        try:
+            response = self.get(f"stations/{uuid}/{TIMESERIES}/measurements.json", start=window)
+            series = response.json()
+        except SourceError as error:
+            return str(error)
+        except ValueError as error:
+            return f"measurements of {uuid}: malformed JSON ({error})"
+        if not isinstance(series, list):
+            return f"measurements of {uuid}: not a list"
+        return series
+
+    def _stations(self) -> list[Any]:
         response = self.get("stations.json", ids=",".join(self.stations),
                             timeseries=TIMESERIES, includeTimeseries="true",
                             includeCurrentMeasurement="true", prettyprint="false")
@@ -102,14 +145,41 @@ class PegelonlineAdapter(Adapter):
                 continue
             found |= matched
             try:
-                batch.entities.append(self._entity(record))
+                current = self._entity(record)
             except (KeyError, TypeError, ValueError) as error:
                 batch.problems.append(f"{label}: {error}")
+                continue
+            history = record.get("_history", [])
+            if isinstance(history, str):
+                batch.problems.append(f"{label}: {history}")
+                history = []
+            batch.entities += self._past_versions(current, history, label, batch.problems)
+            batch.entities.append(current)
         for key, station in wanted.items():
             if key not in found:
                 batch.problems.append(f"{self.name}: configured station {station!r} "
                                       "is not in the source's answer")
         return batch
+
+    def _past_versions(self, current: dict[str, Any], series: list[Any], label: str,
+                       problems: list[str]) -> list[dict[str, Any]]:
+        """The entity as it was at each earlier measurement, oldest first."""
+        now = _timestamp_of(current)
+        versions: dict[datetime, dict[str, Any]] = {}
+        for measurement in series:
+            try:
+                observed = _timestamp(measurement.get("timestamp"))
+                value = measurement.get("value")
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    raise ValueError(f"no value ({value!r})")
+            except (AttributeError, ValueError) as error:
+                problems.append(f"{label}: measurement {measurement!r} left out: {error}")
+                continue
+            if observed < now:
+                versions[observed] = {
+                    **current, "dateObserved": prop(utc_text(observed)),
+                    "height": measured(ENTITY_TYPE, "height", value, observed)}
+        return [versions[moment] for moment in sorted(versions)]
 
     def _entity(self, record: dict[str, Any]) -> dict[str, Any]:
         uuid = record.get("uuid")
