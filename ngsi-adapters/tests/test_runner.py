@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from smartregion_adapters.base import Adapter, Batch, SourceError, register
 from smartregion_adapters.config import Config
 from smartregion_adapters.runner import StreamReport, run_forever, run_once
 
@@ -91,6 +93,71 @@ def test_run_forever_repeats_each_stream_until_stopped(
     assert not worker.is_alive()
     assert [r.pushed for r in reports] == [3, 0, 0]
     assert [r.skipped_unchanged for r in reports] == [0, 3, 3]
+
+
+RUN = uuid.uuid4().hex[:10]
+
+
+@register
+class PushedGauges(Adapter):
+    """A source that pushes to us (as LoRaWAN does): readings arrive between runs; it
+    records the lifecycle calls the runner makes. ``fail_start`` fails the first start."""
+
+    name: ClassVar[str] = "test-pushed-gauges"
+    entity_types: ClassVar[tuple[str, ...]] = ("WaterObserved",)
+    calls: ClassVar[list[tuple[str, int]]] = []
+    fail_start: ClassVar[int] = 0
+
+    def start(self) -> None:
+        self.calls.append(("start", id(self)))
+        if PushedGauges.fail_start:
+            PushedGauges.fail_start -= 1
+            raise SourceError("test-pushed-gauges: MQTT server not reachable")
+
+    def close(self) -> None:
+        self.calls.append(("close", id(self)))
+
+    def acknowledge(self) -> None:
+        self.calls.append(("acknowledge", id(self)))
+
+    def fetch(self) -> Any:
+        self.calls.append(("fetch", id(self)))
+        return len([c for c in self.calls if c[0] == "fetch"])
+
+    def map(self, payload: Any) -> Batch:
+        from .test_sink import water
+
+        return Batch(entities=[water(self.settings, f"pushed-{RUN}", payload, payload)])
+
+
+def test_a_stream_keeps_one_started_adapter_and_acknowledges_after_each_push(
+        broker: OwnBroker, tmp_path: Path) -> None:  # noqa: F811
+    """run_forever: the adapter of a stream is created and started once (again after a
+    failed start), acknowledged after every push, closed when the runner stops."""
+    PushedGauges.calls.clear()
+    PushedGauges.fail_start = 1
+    settings = config(tmp_path, [("stadt-emden", "http://127.0.0.1:9")])
+    settings.streams[0] = settings.streams[0].model_copy(update={"adapter": PushedGauges.name})
+    stop = threading.Event()
+    reports: list[StreamReport] = []
+
+    def collect(report: StreamReport) -> None:
+        reports.append(report)
+        if len(reports) == 4:
+            stop.set()
+
+    worker = threading.Thread(target=run_forever, args=(settings,),
+                              kwargs={"stop": stop, "on_report": collect})
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert "MQTT server not reachable" in reports[0].problems[0]
+    assert [r.pushed for r in reports] == [0, 1, 1, 1]
+    failed, kept = PushedGauges.calls[0][1], PushedGauges.calls[2][1]
+    assert PushedGauges.calls == [
+        ("start", failed), ("close", failed), ("start", kept),
+        *[(call, kept) for _ in range(3) for call in ("fetch", "acknowledge")],
+        ("close", kept)]
 
 
 @pytest.fixture(autouse=True)

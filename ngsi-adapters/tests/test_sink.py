@@ -311,3 +311,96 @@ def test_a_window_of_past_observations_is_sent_once(
     assert reopened.push(window).skipped_unchanged == 4
     assert [e["height"]["value"] for _, e in reopened.buffer.peek(10)] == [
         500, 501, 502, 503, 600]
+
+
+def test_a_new_value_sends_only_the_changed_attributes(
+        broker: OwnBroker, tmp_path: Path, client: httpx.Client, posts: list[httpx.Request],
+        settings: AdapterSettings, run_id: str) -> None:
+    """The broker holds the entity: the next reading goes as a batch update of height and
+    dateObserved; name, location and the rest are not rewritten (no new history for them)."""
+    sink = make_sink(tmp_path, client)
+    first = water(settings, f"c-{run_id}", 500, 0)
+    sink.push([first])
+    created = get_entity(first["id"]).json()
+
+    result = sink.push([water(settings, f"c-{run_id}", 501, 15)])
+
+    assert (result.buffered, sink.report.errors, sink.report.pushed) == (0, [], 2)
+    update = posts[-1]
+    assert update.url.path.endswith("/entityOperations/update")
+    assert [sorted(e) for e in json.loads(update.content)] == [
+        sorted(["id", "type", "@context", "dateObserved", "height"])]
+    stored = get_entity(first["id"]).json()
+    assert (stored["height"]["value"], stored["dateObserved"]["value"]) == (
+        501, ngsi.utc_text(T0 + timedelta(minutes=15)))
+    assert stored["height"]["createdAt"] == created["height"]["createdAt"]
+    assert stored["name"]["modifiedAt"] == created["name"]["modifiedAt"]
+    assert heights_in_history(first["id"]) == [
+        (ngsi.utc_text(T0), 500), (ngsi.utc_text(T0 + timedelta(minutes=15)), 501)]
+
+
+def test_an_entity_deleted_in_the_broker_is_sent_whole_again(
+        broker: OwnBroker, tmp_path: Path, client: httpx.Client, posts: list[httpx.Request],
+        settings: AdapterSettings, run_id: str) -> None:
+    sink = make_sink(tmp_path, client)
+    first = water(settings, f"g-{run_id}", 500, 0)
+    sink.push([first])
+    deleted = httpx.delete(f"{BROKER}/ngsi-ld/v1/entities/{first['id']}",
+                           headers={"Authorization": f"Bearer {token()}"})
+    assert deleted.status_code == 204, deleted.text
+
+    result = sink.push([water(settings, f"g-{run_id}", 502, 15)])
+
+    assert (result.buffered, sink.report.errors, sink.report.failures) == (0, [], [])
+    assert [request.url.path.rsplit("/", 1)[-1] for request in posts] == [
+        "upsert", "update", "upsert"]
+    stored = get_entity(first["id"]).json()
+    assert stored["height"]["value"] == 502
+    assert stored["name"]["value"] == first["name"]["value"]
+    assert stored["location"]["value"] == first["location"]["value"]
+
+
+def test_batches_on_their_way_together_keep_each_entitys_order(
+        broker: OwnBroker, tmp_path: Path, client: httpx.Client, posts: list[httpx.Request],
+        settings: AdapterSettings, run_id: str) -> None:
+    """Four readings of ten gauges in one push, in batches of 3 with 3 requests at once:
+    every gauge's history holds its four readings in order, each once."""
+    sources = [f"o-{run_id}-{n}" for n in range(10)]
+    versions = [water(settings, source, 100 * minute + n, minute)
+                for minute in range(4) for n, source in enumerate(sources)]
+    sink = make_sink(tmp_path, client, batch_size=3, parallel_requests=3)
+
+    result = sink.push(versions)
+
+    assert (result.buffered, sink.report.pushed, sink.report.errors) == (0, 40, [])
+    assert len(posts) >= 14  # 40 rows, at most 3 per batch
+    for n, source in enumerate(sources):
+        entity_id = versions[n]["id"]
+        assert heights_in_history(entity_id) == [
+            (ngsi.utc_text(T0 + timedelta(minutes=m)), 100 * m + n) for m in range(4)], source
+
+
+def test_an_outbox_file_of_an_earlier_version_is_upgraded(
+        tmp_path: Path, settings: AdapterSettings) -> None:
+    """Rows written before member digests were kept still come back (their digests are
+    computed); entities delivered back then are sent whole next time (no digests known)."""
+    import sqlite3
+
+    entity = water(settings, "old", 7)
+    old = sqlite3.connect(tmp_path / "outbox.sqlite3")
+    old.executescript(
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, entity_id TEXT NOT NULL,"
+        " hash TEXT NOT NULL, body TEXT NOT NULL);"
+        "CREATE TABLE pushed (entity_id TEXT PRIMARY KEY, hash TEXT NOT NULL);")
+    old.execute("INSERT INTO outbox (entity_id, hash, body) VALUES (?, ?, ?)",
+                (entity["id"], "sha-of-before", json.dumps(entity)))
+    old.execute("INSERT INTO pushed VALUES (?, ?)", ("urn:ngsi-ld:WaterObserved:EMD:x", "h"))
+    old.commit()
+    old.close()
+
+    box = Outbox(tmp_path)
+    (row,) = box.peek_rows(10)
+    assert row.entity == entity and set(row.digests) == set(entity)
+    assert box.delivered_digests([entity["id"], "urn:ngsi-ld:WaterObserved:EMD:x"]) == {}
+    assert box.append([water(settings, "new", 8)]) == [row.seq + 1]
+    box.close()

@@ -242,3 +242,81 @@ def test_batch_delete_as_json_ld_needs_no_context(broker: httpx.Client, entity_i
     )
     assert response.status_code == 204, response.text
     assert broker.get(f"/entities/{entity_id}").status_code == 404
+
+
+def test_batch_update_writes_each_entity_and_moves_geometries(broker: httpx.Client) -> None:
+    """Batch update (clause 5.6.9) overwrites the given attributes of existing entities in
+    one go: an entity named twice gets both changes in order, a moved location moves it in
+    geo-queries, createdAt of an overwritten attribute is kept, a missing entity and a value
+    the database rejects are reported while the others are written."""
+    run = uuid.uuid4().hex[:8]
+    ids = [f"urn:ngsi-ld:WaterObserved:u{run}:{n}" for n in range(3)]
+    created = broker.post("/entityOperations/create", headers=broker.write_headers,
+                          json=[water_observed(i, height=1.0) for i in ids])
+    assert created.status_code == 201, created.text
+    before = get(broker, ids[0], options="sysAttrs")
+    moved = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [7.45, 53.47]}}
+    missing = f"urn:ngsi-ld:WaterObserved:u{run}:missing"
+    update = broker.post("/entityOperations/update", headers=broker.write_headers, json=[
+        {"id": ids[0], "type": "WaterObserved", "height": {"type": "Property", "value": 2.0}},
+        {"id": ids[1], "type": "WaterObserved", "location": moved},
+        {"id": missing, "type": "WaterObserved", "height": {"type": "Property", "value": 9}},
+        {"id": ids[0], "height": {"type": "Property", "value": 3.0},
+         "flow": {"type": "Property", "value": 4}},
+        {"id": ids[2], "note": {"type": "Property", "value": "nul \u0000 inside"}},
+    ])
+    assert update.status_code == 207, update.text
+    result = update.json()
+    assert sorted(result["success"]) == sorted([ids[0], ids[1], ids[0]])
+    assert sorted((e["entityId"], e["error"]["type"].rsplit("/", 1)[-1])
+                  for e in result["errors"]) == sorted([
+        (missing, "ResourceNotFound"), (ids[2], "BadRequestData")])
+
+    after = get(broker, ids[0], options="sysAttrs")
+    assert (after["height"]["value"], after["flow"]["value"]) == (3.0, 4)
+    assert after["height"]["createdAt"] == before["height"]["createdAt"]
+    assert after["height"]["modifiedAt"] > before["height"]["modifiedAt"]
+    assert after["location"] == before["location"]  # not named: left alone
+    assert "note" not in get(broker, ids[2]) and broker.get(f"/entities/{missing}").status_code \
+        == 404
+
+    near = broker.get("/entities", params={
+        "type": "WaterObserved", "georel": "near;maxDistance==100", "geometry": "Point",
+        "coordinates": "[7.45,53.47]", "idPattern": f"u{run}"})
+    assert near.status_code == 200, near.text
+    assert [e["id"] for e in near.json()] == [ids[1]]
+    broker.post("/entityOperations/delete", headers=broker.write_headers, json=ids)
+
+
+def test_q_equality_finds_values_of_every_kind_after_updates(broker: httpx.Client) -> None:
+    """``q`` equality uses an index of the attributes' values (entities_search_idx); after
+    attributes are updated it finds the new values, not the old ones, for Property values,
+    Relationship objects and list values."""
+    run = uuid.uuid4().hex[:8]
+    entity = f"urn:ngsi-ld:WaterObserved:q{run}"
+    created = broker.post("/entityOperations/create", headers=broker.write_headers, json=[{
+        **water_observed(entity, height=11.5),
+        "refDevice": {"type": "Relationship", "object": f"urn:ngsi-ld:Device:q{run}:a"},
+        "tags": {"type": "Property", "value": [f"a{run}", f"b{run}"]},
+    }])
+    assert created.status_code == 201, created.text
+
+    def found(q: str) -> list[str]:
+        response = broker.get("/entities", params={"type": "WaterObserved", "q": q,
+                                                   "idPattern": f"q{run}"})
+        assert response.status_code == 200, response.text
+        return [e["id"] for e in response.json()]
+
+    assert found("height==11.5") == [entity]
+    assert found(f'refDevice=="urn:ngsi-ld:Device:q{run}:a"') == [entity]
+    assert found(f'tags=="b{run}"') == [entity]
+    update = broker.post("/entityOperations/update", headers=broker.write_headers, json=[{
+        "id": entity, "height": {"type": "Property", "value": 12.5},
+        "refDevice": {"type": "Relationship", "object": f"urn:ngsi-ld:Device:q{run}:b"},
+        "tags": {"type": "Property", "value": [f"c{run}"]}}])
+    assert update.status_code == 204, update.text
+    assert (found("height==11.5"), found("height==12.5")) == ([], [entity])
+    assert found(f'refDevice=="urn:ngsi-ld:Device:q{run}:a"') == []
+    assert found(f'refDevice=="urn:ngsi-ld:Device:q{run}:b"') == [entity]
+    assert (found(f'tags=="b{run}"'), found(f'tags=="c{run}"')) == ([], [entity])
+    broker.delete(f"/entities/{entity}", headers=broker.write_headers)

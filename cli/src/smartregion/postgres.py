@@ -128,6 +128,13 @@ class PostgresCluster(PidfileService):
             "log_line_prefix = '%m [%p] %q%u@%d '\n"
             "log_timezone = 'UTC'\n"
             "timezone = 'UTC'\n"
+            # The broker's writes (adapters' batches, every change into the history) dirty
+            # many pages: with the default 128 MB cache the backends wrote pages out
+            # themselves, and 1 GB of WAL forced a checkpoint (and full-page images) every
+            # few seconds of bench/adapters.py. Modest for any machine that runs CKAN.
+            "shared_buffers = 512MB\n"
+            "max_wal_size = 2GB\n"
+            "checkpoint_timeout = 15min\n"
         )
         target = self.pgdata / CONF_NAME
         if not target.exists() or target.read_text() != text:

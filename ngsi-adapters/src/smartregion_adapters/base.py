@@ -90,6 +90,23 @@ class Adapter(ABC):
     def map(self, payload: Any) -> Batch:
         """The entities the payload describes (normalized NGSI-LD, not yet validated)."""
 
+    def start(self) -> None:
+        """Begin receiving, for sources that push to us (MQTT, webhooks); pull sources need
+        nothing. The runner calls it once before the first ``collect`` and keeps the same
+        adapter instance for every run, so a subscription lives as long as the runner."""
+        return None
+
+    def close(self) -> None:
+        """Stop receiving and release what ``start`` opened (the runner's last call)."""
+        return None
+
+    def acknowledge(self) -> None:
+        """The entities of the last ``collect`` are now durably in the sink's outbox (or were
+        skipped as unchanged): a push source may forget the messages they came from. Called
+        only after a successful push, so a crash in between re-reads them (the sink then
+        skips what it already holds)."""
+        return None
+
     def collect(self) -> Batch:
         """fetch → map → validate: the entities to push and the problems of this run."""
         mapped = self.map(self.fetch())

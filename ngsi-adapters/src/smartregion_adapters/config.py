@@ -25,6 +25,9 @@ class Config(BaseModel):
     token_file: Path | None = Field(default=None, description="File holding the token.")
     data_dir: Path = Field(description="Directory of the durable buffer (outbox.sqlite3).")
     batch_size: int = Field(default=100, gt=0, le=1000)
+    parallel_requests: int = Field(
+        default=3, gt=0, le=8,
+        description="Batches on their way to the broker at once (order per entity kept).")
     max_attempts: int = Field(default=5, gt=0)
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_cap_seconds: float = Field(default=30.0, ge=0)

@@ -1,9 +1,9 @@
 """``/entityOperations``: batch create, upsert, update, merge, delete (clause 5.6.7–5.6.10, 5.6.20).
 
-Every entity is written whole or not at all: create, upsert and delete send the whole batch
-to PostgreSQL in one statement per step (one transaction), update and merge write each
-entity in its own transaction. Entities that cannot be stored are reported in the 207 body
-with a ProblemDetails each, while the others go through.
+Every entity is written whole or not at all: create, upsert, update (overwrite) and delete
+send the whole batch to PostgreSQL in one statement per step (one transaction); update with
+noOverwrite and merge write each entity in its own transaction. Entities that cannot be
+stored are reported in the 207 body with a ProblemDetails each, while the others go through.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ async def batch_upsert(request: Request) -> Response:
 async def batch_update(request: Request) -> Response:
     """Update attributes of existing entities; ``noOverwrite`` keeps existing ones."""
     options = (request.query_params.get("options") or "").split(",")
-    mode = "append_keep" if "noOverwrite" in options else "append"
-    return await _change_attributes(request, mode)
+    if "noOverwrite" in options:
+        return await _change_attributes(request, "append_keep")
+    return await _append_attributes(request)
 
 
 @router.post("/merge")
@@ -127,16 +128,47 @@ async def _change_attributes(request: Request, mode: str) -> Response:
     result = BatchResult()
 
     async def change(item: Any, terms: Any) -> None:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise BadRequestData("Each entity needs an id")
-        entity_id = require_entity_id(item["id"])
-        members = {k: v for k, v in item.items() if k not in ("id", "type", "@context", "scope")}
-        attrs = parse_attributes(members, terms, depth=0)
+        entity_id = _changed_entity_id(item)
+        attrs = parse_attributes(_members(item), terms, depth=0)
         await state.entities.update_attributes(tenant, entity_id, attrs, mode=mode)
         result.success.append(entity_id)
 
     await _each(request, change, result)
     return result.response(all_ok_status=204)
+
+
+async def _append_attributes(request: Request) -> Response:
+    """Batch update (overwrite): parse every entity, then write the valid ones together."""
+    state = request.app.state
+    tenant = neg.tenant_of(request)
+    result = BatchResult()
+    parsed: list[tuple[Any, Entity]] = []
+
+    async def parse(item: Any, terms: Any) -> None:
+        parsed.append((item, Entity(id=_changed_entity_id(item), types=[],
+                                    attrs=parse_attributes(_members(item), terms, depth=0))))
+
+    await _each(request, parse, result)
+    outcomes = await state.entities.append_many(
+        tenant, [change for _, change in parsed]
+    ) if parsed else []
+    for (item, change), outcome in zip(parsed, outcomes, strict=True):
+        if outcome is None:
+            result.success.append(change.id)
+        else:
+            result.failed(item, outcome)
+    return result.response(all_ok_status=204)
+
+
+def _changed_entity_id(item: Any) -> str:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raise BadRequestData("Each entity needs an id")
+    return require_entity_id(item["id"])
+
+
+def _members(item: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of a batch item: everything but its id, type, @context and scope."""
+    return {k: v for k, v in item.items() if k not in ("id", "type", "@context", "scope")}
 
 
 async def _each(

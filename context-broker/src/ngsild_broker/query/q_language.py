@@ -453,7 +453,8 @@ class _SqlBuilder:
         unique = list(dict.fromkeys(tests))
         attr = json.dumps(self.expand(path.attrs[0]))
         json_path = f"$.{attr}[*] ? ({' || '.join(unique)})"
-        return f"attrs @? {self.bind(json_path)}::jsonpath"
+        # the expression of the GIN index entities_search_idx (store/schema.sql)
+        return f"ngsild_searchable(attrs) @? {self.bind(json_path)}::jsonpath"
 
     def instances(self, attrs: tuple[str, ...]) -> str:
         """FROM clause over the instances of the path's last (sub-)attribute, named ``i``."""

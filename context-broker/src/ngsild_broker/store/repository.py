@@ -258,6 +258,48 @@ class EntityRepository:
                     ])
         return list(not_updated)
 
+    async def append_many(
+        self, tenant: str, changes: list[Entity]
+    ) -> list[NgsiLdError | None]:
+        """Append (add or overwrite) attributes of many existing entities, per entity None
+        or the error (ResourceNotFound, or a value PostgreSQL rejected).
+
+        What ``POST /entityOperations/update`` without ``noOverwrite`` does for a batch:
+        one UPDATE for all entities (plus one per step for their geometries), where one
+        transaction per entity cost a round trip each and made adapters' batches of
+        observations four times slower. ``changes`` hold only the attributes to write
+        (``types`` empty).
+        """
+        try:
+            return await self._append_batch(tenant, changes)
+        except asyncpg.DataError as error:
+            if len(changes) == 1:
+                return [BadRequestData(f"Value not accepted: {error}")]
+        outcomes: list[NgsiLdError | None] = []
+        for change in changes:  # isolate the entity PostgreSQL rejected
+            outcomes += await self.append_many(tenant, [change])
+        return outcomes
+
+    async def _append_batch(self, tenant: str, changes: list[Entity]) -> list[NgsiLdError | None]:
+        outcomes: list[NgsiLdError | None] = [None] * len(changes)
+        async with self.pool.acquire() as connection:
+            await self.tenants.require(connection, tenant)
+            async with connection.transaction():
+                for positions in _rounds_of_distinct_ids(changes):
+                    batch = [changes[i] for i in positions]
+                    found = {row["id"] for row in await connection.fetch(
+                        APPEND_MANY_SQL, tenant,
+                        [{"id": change.id, "attrs": change.attrs} for change in batch],
+                    )}
+                    for i in positions:
+                        if changes[i].id not in found:
+                            outcomes[i] = ResourceNotFound(f"Entity {changes[i].id} not found")
+                    moved = [change for change in batch
+                             if change.id in found and change.geo_instances()]
+                    if moved:
+                        await replace_geometries(connection, tenant, moved, whole=False)
+        return outcomes
+
     async def delete_attribute(
         self, tenant: str, entity_id: str, attr: str, dataset_id: str | None, delete_all: bool
     ) -> None:
@@ -420,6 +462,38 @@ WRITE_SQL = {
         "RETURNING e.id, (e.xmax = 0) AS created"
     ),
 }
+
+def keep_created_sql(old: str, new: str) -> str:
+    """SQL of the attributes ``new`` (jsonb) in which each instance keeps the ``createdAt``
+    of the instance of ``old`` with the same datasetId: a write that overwrites an attribute
+    modifies it, it does not create it (clause 4.8). A subquery rather than a SQL function:
+    a function with a FROM clause is not inlined, and starting its executor for every row
+    cost a tenth of a batch update's time in the database."""
+    return (
+        "(SELECT coalesce(jsonb_object_agg(kc_a.key, (SELECT jsonb_agg("
+        "CASE WHEN kc_o.created IS NULL THEN kc_i.value "
+        "ELSE jsonb_set(kc_i.value, '{createdAt}', kc_o.created) END ORDER BY kc_i.n) "
+        "FROM jsonb_array_elements(kc_a.value) WITH ORDINALITY AS kc_i(value, n) "
+        "LEFT JOIN LATERAL (SELECT kc_x -> 'createdAt' AS created "
+        f"FROM jsonb_array_elements(CASE WHEN jsonb_typeof({old} -> kc_a.key) = 'array' "
+        f"THEN {old} -> kc_a.key END) AS kc_x "
+        "WHERE kc_x ? 'createdAt' AND coalesce(kc_x ->> 'datasetId', '') = "
+        "coalesce(kc_i.value ->> 'datasetId', '') LIMIT 1) AS kc_o ON true)), '{}'::jsonb) "
+        f"FROM jsonb_each({new}) AS kc_a)"
+    )
+
+
+#: Attributes appended to many entities in one statement ($2: [{id, attrs}]); rows are
+#: locked in id order first, as the batch writes do, so concurrent batches cannot deadlock.
+APPEND_MANY_SQL = (
+    "WITH input AS (SELECT x.id, x.attrs FROM jsonb_to_recordset($2::jsonb) "
+    "AS x(id text, attrs jsonb)), "
+    "locked AS (SELECT e.id FROM entities e JOIN input i ON e.id = i.id "
+    "WHERE e.tenant = $1 ORDER BY e.id FOR UPDATE OF e) "
+    f"UPDATE entities AS e SET attrs = e.attrs || {keep_created_sql('e.attrs', 'i.attrs')}, "
+    "modified_at = now() FROM input i, locked l "
+    "WHERE e.tenant = $1 AND e.id = i.id AND l.id = i.id RETURNING e.id"
+)
 
 #: Attribute changes of one entity in one statement: $3 the attributes, $4 their names,
 #: $5 the names present before (noOverwrite only). The result is the names not updated
