@@ -5,16 +5,24 @@ with the clock; answers to unknown stations are the sources' own."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
 import pytest
 from smartregion_adapters.base import AdapterSettings, adapter_class
+from smartregion_adapters.uplinks import parse_uplink
 
-from smartregion.demo_feed import demo_streams, sources
+from smartregion import demo_feed
+from smartregion.demo_feed import demo_streams, lorawan, sources
 from smartregion.demo_feed.server import PEGELONLINE, make_server
+from smartregion.settings import PlatformSettings
 
 NOW = datetime(2026, 11, 22, 23, 5, tzinfo=UTC)  # 00:05 CET: UBA's "24:00:00" hour is the latest
 
@@ -91,3 +99,72 @@ def test_unknown_stations_are_answered_as_the_sources_do(feed_url: str) -> None:
     assert (missing_gauge.status_code, missing_weather.status_code) == (404, 404)
     assert httpx.get(f"{feed_url}{PEGELONLINE}/stations.json",
                      params={"ids": "NOWHERE"}).json() == []
+
+
+def test_demo_uplinks_read_through_the_lorawan_adapter(tmp_path: Path) -> None:
+    """Each demo LoRaWAN stream, fed the uplinks the demo feed publishes, yields a valid
+    Device and observation per device and no problem; the gauge follows the demo tide."""
+    streams = demo_feed.lorawan_streams("none", str(tmp_path))
+    assert {s["partner"] for s in streams} == {d["partner"] for d in lorawan.devices()}
+    with httpx.Client() as client:
+        for entry in streams:
+            settings = AdapterSettings(**entry)
+            adapter = adapter_class("lorawan")(settings, client)
+            adapter.start()
+            mine = [d for d in lorawan.devices()
+                    if d["device_id"] in settings.options["devices"]]
+            for counter, moment in enumerate((NOW - timedelta(minutes=20), NOW), start=1):
+                for device in mine:
+                    assert adapter.inbox is not None
+                    adapter.inbox.add(json.dumps(lorawan.uplink(device, moment, counter))
+                                      .encode(), "test")
+            batch = adapter.collect()
+            adapter.close()
+            assert batch.problems == [], batch.problems
+            assert len(batch.entities) == 2 * 2 * len(mine)  # Device + observation, twice
+            for device in mine:
+                observed = [e for e in batch.entities if e["type"] == device["type"]]
+                if device["type"] == "WaterObserved":
+                    levels = [lorawan.water_level_cm(device, m)
+                              for m in (NOW - timedelta(minutes=20), NOW)]
+                    assert [e["height"]["value"] for e in observed] == [
+                        pytest.approx(level, abs=0.15) for level in levels]
+                    assert levels[0] != levels[1]
+                else:
+                    assert [e["occupiedSpotNumber"]["value"] for e in observed] == [
+                        lorawan.occupied_spots(device, m)
+                        for m in (NOW - timedelta(minutes=20), NOW)]
+
+
+def test_the_demo_feed_publishes_uplinks_to_mosquitto() -> None:
+    """The publisher speaks TTS's MQTT topics and format, QoS 1, to the test instance's
+    Mosquitto."""
+    port = PlatformSettings(instance="test").port("mqtt_port")
+    received: list[tuple[str, bytes]] = []
+    subscribed = threading.Event()
+    listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                           client_id=f"test-demo-uplinks-{uuid.uuid4().hex[:8]}")
+    listener.on_subscribe = lambda *_: subscribed.set()
+    listener.on_message = lambda _c, _d, message: received.append(
+        (message.topic, message.payload))
+    listener.connect("127.0.0.1", port)
+    listener.subscribe("v3/+/devices/+/up", qos=1)
+    listener.loop_start()
+    publisher = lorawan.UplinkPublisher("127.0.0.1", port, interval=0.3)
+    try:
+        assert subscribed.wait(5)
+        publisher.start()
+        deadline = time.monotonic() + 10
+        wanted = {lorawan.topic(d) for d in lorawan.devices()}
+        while not wanted <= {t for t, _ in received} and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        publisher.stop()
+        listener.loop_stop()
+        listener.disconnect()
+    ours = [(t, body) for t, body in received if t in wanted]
+    assert {t for t, _ in ours} == wanted
+    for topic, body in ours:
+        uplink = parse_uplink(body)
+        assert topic.endswith(f"/devices/{uplink.device_id}/up")
+        assert uplink.decoded_payload

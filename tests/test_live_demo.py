@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import httpx
 import pytest
 import rdflib
 from ckanapi import RemoteCKAN
+from smartregion_adapters.base import adapter_class
 from smartregion_adapters.config import Config, load_config
 from smartregion_schemas import catalogue
 from smartregion_schemas.live import CONTEXT_URL, context_terms, partner_for, validate_entity
@@ -89,6 +91,30 @@ def test_broker_holds_valid_entities_of_the_region(broker: httpx.Client, live_co
         assert minx <= lon <= maxx and miny <= lat <= maxy, (entity["id"], lon, lat)
 
 
+def test_lorawan_devices_report_through_mosquitto(broker: httpx.Client,
+                                                  live_config: Config) -> None:
+    """The demo feed plays the network server: its devices' uplinks go over the instance's
+    Mosquitto to the LoRaWAN streams, which turn them into a Device and an observation each
+    (within a few uplink intervals of `up`)."""
+    streams = [s for s in live_config.streams if s.adapter == "lorawan"]
+    assert streams, "no lorawan stream in the generated adapters.yaml"
+    wanted = {(entity_type, entity_id) for stream in streams
+              for entity_type in adapter_class("lorawan").stream_entity_types(stream)
+              for entity_id in adapter_class("lorawan").stream_entity_ids(stream, entity_type)}
+    deadline = time.monotonic() + 120
+    while True:
+        found = {(t, e["id"]) for t in {t for t, _ in wanted} for e in _entities(broker, t)}
+        if wanted <= found or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert wanted <= found, wanted - found
+    for entity_type, entity_id in wanted:
+        entity = broker.get(f"/entities/{entity_id}").json()
+        validate_entity({"@context": CONTEXT_URL, **entity}, "normalized")
+        if entity_type == "WaterObserved":
+            assert entity["refDevice"]["object"].startswith("urn:ngsi-ld:Device:")
+
+
 def test_every_stream_is_a_dataset_linking_to_its_entities(
     live_config: Config, ckan_anonymous: RemoteCKAN, platform_settings: PlatformSettings,
     broker: httpx.Client,
@@ -105,7 +131,9 @@ def test_every_stream_is_a_dataset_linking_to_its_entities(
         assert queries, (stream.dataset_name, [r["url"] for r in dataset["resources"]])
         # the link works as a developer would use it: no Link header, no token; it finds
         # every entity of the stream (those naming this dataset in refCatalogueDataset)
-        answer = httpx.get(queries[0], timeout=30, headers={"Accept": "application/json"})
+        # (all pages at once: other tests' entities may share the partner's id prefix)
+        answer = httpx.get(f"{queries[0]}&limit=1000", timeout=30,
+                           headers={"Accept": "application/json"})
         assert answer.status_code == 200, answer.text
         found = {entity["id"] for entity in answer.json()}
         entity_type = answer.json()[0]["type"] if answer.json() else None

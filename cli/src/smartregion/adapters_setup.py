@@ -34,8 +34,10 @@ def demo_config(settings: PlatformSettings) -> dict[str, Any]:
     """The configuration of every demo stream of ``settings``' instance."""
     from smartregion.demo_feed import demo_streams
 
+    mqtt_url = f"mqtt://{settings.host}:{settings.port('mqtt_port')}"
+    inbox_dir = str(settings.data / "adapters" / "lorawan")
     streams = [{**stream, "catalogue_url": settings.ckan_url}
-               for stream in demo_streams(settings.feed_url)]
+               for stream in demo_streams(settings.feed_url, mqtt_url, inbox_dir)]
     return {
         "broker_url": settings.broker_url,
         "token_file": "adapters/broker-token",

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 import requests
 import yaml
 from ckanapi import CKANAPIError, NotAuthorized, NotFound, RemoteCKAN, ValidationError
-from smartregion_adapters.base import AdapterSettings
+from smartregion_adapters.base import AdapterSettings, adapter_class
 from smartregion_schemas import catalogue as codes
 from smartregion_schemas.live import CONTEXT_URL, context_terms, partner_for
 
@@ -57,12 +57,17 @@ def identifier(stream: AdapterSettings) -> str:
 def entity_query(stream: AdapterSettings, broker_url: str, entity_type: str,
                  temporal: bool = False) -> str:
     """A link that answers without a Link header: the type as its full IRI, and the stream's
-    entities by their id prefix ``urn:ngsi-ld:<Type>:<partner code>:`` (a ``q`` on
-    ``refCatalogueDataset`` would need the platform @context in a Link header)."""
+    entities by their ids where the configuration fixes them, else by their id prefix
+    ``urn:ngsi-ld:<Type>:<partner code>:`` (a ``q`` on ``refCatalogueDataset`` would need the
+    platform @context in a Link header)."""
     owner = partner_for(stream.partner)
     assert owner is not None
-    params = {"type": context_terms()[entity_type],
-              "idPattern": f"^urn:ngsi-ld:{entity_type}:{owner.short_code}:.*"}
+    params = {"type": context_terms()[entity_type]}
+    ids = adapter_class(stream.adapter).stream_entity_ids(stream, entity_type)
+    if ids:  # the configuration names them (LoRaWAN devices): exactly this stream's
+        params["id"] = ",".join(ids)
+    else:
+        params["idPattern"] = f"^urn:ngsi-ld:{entity_type}:{owner.short_code}:.*"
     if temporal:
         params["lastN"] = str(TEMPORAL_LAST_N)
     path = "temporal/entities" if temporal else "entities"
@@ -85,8 +90,9 @@ def stream_dataset(stream: AdapterSettings, broker_url: str) -> sample.Dataset:
     link_help = (f"Kurze Attributnamen mit dem Header Link: <{CONTEXT_URL}>; "
                  'rel="http://www.w3.org/ns/json-ld#context"; dann auch '
                  "type=<Typ>&q=refCatalogueDataset==\"" + stream.dataset_url + '".')
+    entity_types = adapter_class(stream.adapter).stream_entity_types(stream)
     resources_: list[dict[str, Any]] = []
-    for entity_type in texts["entity_types"]:
+    for entity_type in entity_types:
         resources_ += [
             {"name": f"{entity_type}: aktuelle Werte (NGSI-LD API)",
              "url": entity_query(stream, broker_url, entity_type), "format": "JSON_LD",
@@ -108,7 +114,7 @@ def stream_dataset(stream: AdapterSettings, broker_url: str) -> sample.Dataset:
         notes=" ".join(texts["notes"].format(partner=region.title).split()),
         owner_org=owner.name,
         license_id=texts["license_id"],
-        license_attribution_by_text=texts["attribution"],
+        license_attribution_by_text=texts["attribution"].format(partner=region.title),
         tags=texts["tags"],
         groups=texts["groups"],
         theme=[EU_THEME + code for code in texts["theme"]],
@@ -121,7 +127,7 @@ def stream_dataset(stream: AdapterSettings, broker_url: str) -> sample.Dataset:
         frequency=EU_FREQUENCY + texts["frequency"],
         temporal_resolution=texts.get("temporal_resolution"),
         conforms_to=[NGSI_LD_SPEC, *(f"{SMART_DATA_MODELS}/{_model_repo(t)}"
-                                     for t in texts["entity_types"])],
+                                     for t in entity_types)],
         spatial=json.dumps({"type": "Polygon", "coordinates": box}),
         maintainer=region.title,
         maintainer_email=region.contact_email,

@@ -34,7 +34,7 @@ class DemoFeedService(SpawnedService):
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "smartregion.demo_feed", "--host", self.s.host,
-                "--port", str(self.port)]
+                "--port", str(self.port), "--mqtt-port", str(self.s.port("mqtt_port"))]
 
     def answers(self) -> bool:
         try:

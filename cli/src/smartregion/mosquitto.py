@@ -3,7 +3,8 @@
 Started as root with ``mosquitto -d -c <conf>``; Mosquitto then drops privileges to the
 ``mosquitto`` OS user, so everything it writes after start-up (persistence, pidfile removal,
 reopened logs) lives in ``<data>/mosquitto/`` owned by that user. Anonymous access is allowed
-for now because the listener is on loopback only.
+because the listener is on loopback only; a real LoRaWAN network server (The Things Stack) is
+reached with its own credentials, not through this Mosquitto.
 """
 
 from __future__ import annotations
@@ -62,9 +63,13 @@ class MosquittoBroker(ConfiguredDaemon):
             f"user {MOSQUITTO_USER}\n"
             "per_listener_settings false\n"
             f"listener {self.port} {self.s.host}\n"
-            "# Loopback only; authentication comes with the NGSI-LD adapters (issue #6).\n"
+            "# Loopback only: every client is a process of this machine (the demo feed\n"
+            "# playing a LoRaWAN network server, the adapters, the broker's notifications).\n"
             "allow_anonymous true\n"
             "persistence true\n"
+            "# Persistent sessions (the LoRaWAN adapter's, QoS 1) keep queued messages while\n"
+            "# their client is away; one gone for two weeks is not coming back.\n"
+            "persistent_client_expiration 14d\n"
             f"persistence_location {self.dir}/\n"
             f"pid_file {self.pidfile}\n"
             f"log_dest file {self.log_file}\n"

@@ -82,6 +82,19 @@ class Adapter(ABC):
         self.settings = settings
         self.client = client
 
+    @classmethod
+    def stream_entity_types(cls, settings: AdapterSettings) -> tuple[str, ...]:
+        """The entity types the stream ``settings`` produces (for its catalogue dataset);
+        all of ``entity_types`` unless an adapter's configuration narrows them."""
+        return cls.entity_types
+
+    @classmethod
+    def stream_entity_ids(cls, settings: AdapterSettings, entity_type: str) -> list[str] | None:
+        """The ids of the stream's entities of ``entity_type`` if the configuration fixes
+        them (configured devices), else None: the catalogue then links to the stream by id
+        prefix, which another stream of the same type and partner would share."""
+        return None
+
     @abstractmethod
     def fetch(self) -> Any:
         """The source's payload for one run."""
