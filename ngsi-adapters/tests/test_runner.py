@@ -31,6 +31,24 @@ def gauges(run_id: str, height: int) -> str:
                        for n in range(3)])
 
 
+def run_forever_until(settings: Config, count: int) -> list[StreamReport]:
+    """run_forever in a thread until ``count`` stream reports arrived; the reports."""
+    stop = threading.Event()
+    reports: list[StreamReport] = []
+
+    def collect(report: StreamReport) -> None:
+        reports.append(report)
+        if len(reports) == count:
+            stop.set()
+
+    worker = threading.Thread(target=run_forever, args=(settings,),
+                              kwargs={"stop": stop, "on_report": collect})
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    return reports
+
+
 def test_failing_source_is_reported_and_others_continue(
         broker: OwnBroker, tmp_path: Path, sample_server: SampleServer) -> None:  # noqa: F811
     run_id = f"run-{tmp_path.name[-12:]}-{id(tmp_path)}"
@@ -78,19 +96,7 @@ def test_run_forever_repeats_each_stream_until_stopped(
         broker: OwnBroker, tmp_path: Path, sample_server: SampleServer) -> None:  # noqa: F811
     sample_server.serve("/ok/gauges", gauges(f"forever-{id(tmp_path)}", 5))
     settings = config(tmp_path, [("stadt-emden", f"{sample_server.url}/ok")])
-    stop = threading.Event()
-    reports: list[StreamReport] = []
-
-    def collect(report: StreamReport) -> None:
-        reports.append(report)
-        if len(reports) == 3:
-            stop.set()
-
-    worker = threading.Thread(target=run_forever, args=(settings,),
-                              kwargs={"stop": stop, "on_report": collect})
-    worker.start()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    reports = run_forever_until(settings, 3)
     assert [r.pushed for r in reports] == [3, 0, 0]
     assert [r.skipped_unchanged for r in reports] == [0, 3, 3]
 
@@ -138,19 +144,7 @@ def test_a_stream_keeps_one_started_adapter_and_acknowledges_after_each_push(
     PushedGauges.fail_start = 1
     settings = config(tmp_path, [("stadt-emden", "http://127.0.0.1:9")])
     settings.streams[0] = settings.streams[0].model_copy(update={"adapter": PushedGauges.name})
-    stop = threading.Event()
-    reports: list[StreamReport] = []
-
-    def collect(report: StreamReport) -> None:
-        reports.append(report)
-        if len(reports) == 4:
-            stop.set()
-
-    worker = threading.Thread(target=run_forever, args=(settings,),
-                              kwargs={"stop": stop, "on_report": collect})
-    worker.start()
-    worker.join(timeout=10)
-    assert not worker.is_alive()
+    reports = run_forever_until(settings, 4)
     assert "MQTT server not reachable" in reports[0].problems[0]
     assert [r.pushed for r in reports] == [0, 1, 1, 1]
     failed, kept = PushedGauges.calls[0][1], PushedGauges.calls[2][1]
