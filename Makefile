@@ -22,13 +22,13 @@ REQUIREMENTS := requirements/platform.txt requirements/dev.txt
 STAMP_REQS := $(VENV)/.stamp-requirements
 
 # The project's own packages: the shared vocabulary (schemas/, which every other package
-# depends on, so it goes first), the operator CLI, the broker, the NGSI-LD adapters and every
-# CKAN extension with a pyproject.toml.
+# depends on, so it goes first), the operator CLI, the broker, the NGSI-LD adapters, the
+# harvesters and every CKAN extension with a pyproject.toml.
 # Installed NON-editable: CKAN's `ckanext` is a legacy pkg_resources namespace package, and
 # editable installs of ckanext-* distributions break its import. pip reinstalls a local
 # directory even at an unchanged version, so a stamp per package is all that is needed; its
 # stale build/ goes first, or setuptools would ship modules deleted from the sources.
-PROJECT_PKGS := schemas cli context-broker ngsi-adapters $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
+PROJECT_PKGS := schemas cli context-broker ngsi-adapters harvesters $(patsubst %/pyproject.toml,%,$(wildcard ckan-extensions/*/pyproject.toml))
 pkg_stamp = $(VENV)/.stamp-pkg-$(notdir $(1))
 pkg_sources = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' \
 	-not -path '*/build/*' -not -path '*/.pytest_cache/*' -not -name '*.pyc' 2>/dev/null)

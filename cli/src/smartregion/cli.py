@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from smartregion import adapters_command, catalogue_init
+from smartregion import adapters_command, catalogue_init, harvest_command
 from smartregion.process import PlatformError
 from smartregion.quality import command as quality_command
 from smartregion.quality.shapes import PROFILE_KEYS
@@ -242,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_adapters_run)
     listing = adapters_sub.add_parser("list", help="the registered adapters and their types")
     listing.set_defaults(func=cmd_adapters_list)
+
+    harvest_command.add_parser(sub, add_instance)
     return parser
 
 

@@ -11,7 +11,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from smartregion import adapters_setup, catalogue_init, ckan_admin, credentials, sample
+from smartregion import (
+    adapters_setup,
+    catalogue_init,
+    ckan_admin,
+    credentials,
+    harvest_setup,
+    sample,
+)
 from smartregion.broker_service import BrokerService
 from smartregion.ckan_config import DEFAULT_PLUGINS, CkanConfig
 from smartregion.ckan_service import CkanService
@@ -126,7 +133,19 @@ class Stack:
                 result.sample_report = sample.load(client, sample.load_bundled())
         if load_sample:
             self._up_live_data(result, note, log)
+            self._up_demo_harvest(log)
         return result
+
+    def _up_demo_harvest(self, log: Callable[[str], None]) -> None:
+        """The partners' sample sources (demo feed) harvested into the catalogue; a second
+        ``up`` finds them unchanged."""
+        path, generated = harvest_setup.ensure_demo_config(self.s)
+        if not generated:
+            log(f"  harvest: eigene Konfiguration / own configuration {path} "
+                "(smartregion harvest run --all)")
+            return
+        for line in harvest_setup.harvest_demo(self.s):
+            log(f"  harvest: {line}")
 
     def _up_live_data(self, result: UpResult, note: Callable[[str, bool], None],
                       log: Callable[[str], None]) -> None:

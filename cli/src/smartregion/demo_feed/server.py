@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -21,6 +22,7 @@ PEGELONLINE = "/pegelonline/webservices/rest-api/v2"
 BRIGHTSKY = "/brightsky"
 UBA = "/uba/api/air_data/v3"
 BNETZA = "/bnetza"
+HARVEST = "/harvest"
 _MEASUREMENTS = re.compile(rf"^{PEGELONLINE}/stations/([^/]+)/W/measurements\.json$")
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?)?$")
 
@@ -43,7 +45,7 @@ def _start(text: str | None, now: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=sources.GERMAN_TIME)
 
 
-def answer(path: str, query: dict[str, str], now: datetime) -> Answer:
+def answer(path: str, query: dict[str, str], now: datetime, base_url: str = "") -> Answer:
     """The answer to ``GET path?query`` at ``now``."""
     if path == "/health":
         return _json(200, {"status": "ok"})
@@ -77,7 +79,32 @@ def answer(path: str, query: dict[str, str], now: datetime) -> Answer:
         return _json(200, uba[path]())
     if path == f"{BNETZA}/ladesaeulenregister.csv":
         return 200, sources.bnetza_csv(now), "text/csv; charset=utf-8"
+    if path.startswith(HARVEST):
+        return harvest_sample(path[len(HARVEST):], query, base_url)
     return _json(404, {"error": f"not found: {path}"})
+
+
+def harvest_sample(path: str, query: dict[str, str], base_url: str) -> Answer:
+    """The demo harvest's sample sources (``demo_feed/harvest/``, README there)."""
+    if path == "/dcat/catalog.ttl":
+        name = f"catalog-page{query.get('page', '1')}.ttl"
+        content_type = "text/turtle; charset=utf-8"
+    elif path == "/wfs":
+        request = {k.lower(): v for k, v in query.items()}
+        if request.get("request", "").lower() == "getcapabilities":
+            name = "capabilities.xml"
+        else:
+            typename = request.get("typenames") or request.get("typename") or ""
+            name = f"features_{typename.split(':')[-1]}.xml"
+        content_type = "text/xml; charset=utf-8"
+    elif path.startswith("/files/"):
+        name, content_type = "files/" + path[len("/files/"):], "application/octet-stream"
+    else:
+        return _json(404, {"error": f"not found: {path}"})
+    found = resources.files("smartregion.demo_feed").joinpath("harvest", *name.split("/"))
+    if "/" in name.removeprefix("files/") or ".." in name or not found.is_file():
+        return _json(404, {"error": f"not found: {path}"})
+    return 200, found.read_bytes().replace(b"{base_url}", base_url.encode()), content_type
 
 
 def make_server(host: str, port: int,
@@ -87,7 +114,8 @@ def make_server(host: str, port: int,
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             try:
-                status, body, content_type = answer(parts.path, query, clock())
+                status, body, content_type = answer(parts.path, query, clock(),
+                                                    f"http://{host}:{port}")
             except Exception as error:  # a bug here must not kill the demo feed
                 status, body, content_type = _json(500, {"error": repr(error)})
             self.send_response(status)

@@ -135,6 +135,9 @@ class DcatApDeProfile(EuropeanDCATAP3Profile):
             text = resource.get("license_attribution_by_text")
             if text:
                 self.g.add((distribution, DCATDE.licenseAttributionByText, Literal(text)))
+            # dcat:byteSize: GovData's 2.0 shapes demand xsd:decimal, the 3.0 shapes
+            # xsd:nonNegativeInteger; no literal satisfies both, and it is optional.
+            self.g.remove((distribution, DCAT.byteSize, None))
             has_availability = (distribution, DCATAP.availability, None) in self.g
             if resource.get("availability") and not has_availability:
                 self.g.add((distribution, DCATAP.availability, URIRef(resource["availability"])))
