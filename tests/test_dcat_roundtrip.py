@@ -79,8 +79,13 @@ def the_dataset(graph: Graph) -> URIRef:
     return dataset
 
 
+#: Dropped on purpose: GovData's 2.0 shapes want dcat:byteSize as xsd:decimal, the 3.0 shapes
+#: as xsd:nonNegativeInteger; no literal passes both, and the property is optional.
+DROPPED = {DCAT.byteSize}
+
+
 def predicates(graph: Graph, subject) -> set[URIRef]:
-    return {REWRITTEN.get(p, p) for p in graph.predicates(subject, None)}
+    return {REWRITTEN.get(p, p) for p in graph.predicates(subject, None)} - DROPPED
 
 
 def distributions_by_url(graph: Graph, dataset) -> dict[str, Any]:
